@@ -1,0 +1,41 @@
+# The two commands a newcomer needs: `make chat` and `make test`.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
+PORT ?= 7860
+
+.PHONY: setup chat test eval bench index browser clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+
+# torch first: the pinned CPU wheel lies on this machine's disk; anything looser pulls CUDA.
+setup: $(BIN)/python
+	$(BIN)/pip install --quiet torch==2.13.0
+	$(BIN)/pip install --quiet -e '.[test]'
+
+# Debian's Chromium for the real-browser test (Playwright's own browser download cannot work offline).
+browser:
+	@command -v chromium >/dev/null || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
+
+index: setup
+	$(BIN)/qa index
+
+chat: setup
+	$(BIN)/qa chat --host $(HOST) --port $(PORT)
+
+test: setup browser
+	$(BIN)/python -m pytest
+
+eval: setup
+	$(BIN)/qa eval
+
+bench: setup
+	$(BIN)/python benchmarks/bench_ask.py
+
+clean:
+	rm -rf $(VENV) index/*/ index/*.json

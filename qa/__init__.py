@@ -1,0 +1,57 @@
+"""Question answering with exact citations over a small news corpus.
+
+>>> from qa import ask
+>>> a = ask("How many Indians were recruited?")   # doctest: +SKIP
+>>> a.short, a.citations[0].source                 # doctest: +SKIP
+('126', '002_626d0c358e0fb90a.txt')
+
+`ask` shares one engine (configured from ``QA_*`` environment variables)
+across calls; build a `QAEngine` for a configuration of your own. Heavy
+libraries load on the first question, not on import.
+"""
+
+from __future__ import annotations
+
+import threading
+
+from qa.config import Settings
+from qa.engine import QAEngine
+from qa.errors import BadQuestion, CorpusError, IndexCorrupt, IndexMissing, ModelError, QAError
+from qa.results import Answer, Citation
+
+__all__ = [
+    "Answer",
+    "BadQuestion",
+    "Citation",
+    "CorpusError",
+    "IndexCorrupt",
+    "IndexMissing",
+    "ModelError",
+    "QAEngine",
+    "QAError",
+    "Settings",
+    "ask",
+    "default_engine",
+]
+
+_default: QAEngine | None = None
+_default_lock = threading.Lock()
+
+
+def default_engine() -> QAEngine:
+    """The engine `ask` uses, created on first use and loaded once."""
+    global _default
+    with _default_lock:
+        if _default is None:
+            _default = QAEngine.from_settings()
+    return _default.load()
+
+
+def ask(question: str, history=None) -> Answer:
+    """Answer ``question`` from the articles, with citations; see `Answer`.
+
+    ``history`` (optional) holds earlier turns, as ``[{"role": "user", "content": ...}, ...]``,
+    ``(user, assistant)`` pairs or earlier questions as strings.
+    Raises `BadQuestion` (a ValueError) when the question is empty or too long.
+    """
+    return default_engine().ask(question, history=history)

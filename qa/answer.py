@@ -1,0 +1,352 @@
+"""Turning retrieved passages into a cited answer, or an honest abstention.
+
+The answerer is extractive: every word it shows is a verbatim sentence of an
+article (or a span inside one). For each sentence in the retrieved chunks it
+weighs how well the sentence covers the question's terms (`qa.coverage`), how
+close it is in embedding space, and whether it holds the kind of answer the
+question wants (`qa.extract`). Questions that no sentence covers are
+answered with "the articles don't say".
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, replace
+
+import numpy as np
+
+from qa.chunking import Span
+from qa.coverage import Coverage, TermMatcher
+from qa.extract import Candidate, numeric_value
+from qa.index import CorpusIndex
+from qa.picking import Pick, pick_short
+from qa.question import QUANTITY_TYPES, Question, Term
+from qa.results import Answer, Citation
+from qa.retrieve import RetrievedChunk
+from qa.text import fold
+
+#: A sentence must cover at least this weighted share of the question's terms...
+MIN_COVERAGE = 0.7
+#: ... and be at least this close to the question in embedding space.
+MIN_DENSE = 0.2
+#: A sentence this close in embedding space needs only `MIN_COVERAGE_WHEN_CLOSE` coverage:
+#: paraphrases share meaning, not words.
+CLOSE_DENSE = 0.6
+MIN_COVERAGE_WHEN_CLOSE = 0.5
+#: Weights of the sentence score.
+COVERAGE_WEIGHT = 0.45
+DENSE_WEIGHT = 0.3
+RETRIEVAL_WEIGHT = 0.1
+#: Weight of how close the short answer sits to the question's words (0..1.5).
+CLOSENESS_WEIGHT = 0.15
+#: Other sentences within this share of the best score may add to the answer.
+SECOND_SENTENCE_RATIO = 0.85
+#: A sentence from another article within this share is compared for disagreement.
+CONFLICT_RATIO = 0.75
+#: Other articles that give the same short answer, cited at most.
+MAX_CORROBORATING = 1
+#: Sentences shown for a non-factual question, at most.
+MAX_SENTENCES = 3
+#: Related passages offered when abstaining.
+MAX_RELATED = 3
+#: Two sentences this similar say the same thing; only one is shown.
+DUPLICATE_SIMILARITY = 0.9
+
+#: A line without final punctuation and at most this many words is a heading.
+HEADING_MAX_WORDS = 12
+
+#: Specific roles: "Who is India's *ambassador*?" needs a passage that names that role.
+SPECIFIC_ROLES = frozenset(
+    """ambassador ambassadors president presidents minister ministers secretary spokesperson spokesman
+    spokeswoman envoy chancellor governor mayor ceo chairman chairperson king queen premier general
+    commander adviser advisor diplomat counterpart chief head director""".split()
+)
+#: A speaker is the subject of a speech verb at most this many words after it.
+SPEAKER_WINDOW = 15
+#: Verbs that attribute words to a speaker.
+SPEECH_VERBS = frozenset(
+    """said says say saying added adds noted notes stressed stresses told tells emphasised emphasized
+    emphasises emphasizes remarked stated states reiterated underlined highlighted described describing
+    called calling opened responding replied asked urged conveyed announced expressed raised reaffirmed
+    dismissed hailed refuted welcomed echoed acknowledged insisted argued warned explained pointed
+    characterizing characterising brought""".split()
+)
+
+ABSTAIN_TEXT = "The articles don't say. I found no passage that answers this question."
+
+
+@dataclass
+class Scored:
+    index: int  # into CorpusIndex.sentences
+    span: Span
+    coverage: Coverage
+    dense: float
+    retrieval: float
+    pick: Pick | None
+    score: float
+    #: The question's own conditions hold here (its role, its subject, its speaker).
+    fits: bool = True
+
+    @property
+    def short(self) -> Candidate | None:
+        """The short answer, offsets relative to the sentence."""
+        return self.pick.candidate if self.pick else None
+
+    @property
+    def supports(self) -> bool:
+        needed = MIN_COVERAGE_WHEN_CLOSE if self.dense >= CLOSE_DENSE else MIN_COVERAGE
+        return (
+            self.fits
+            and self.coverage.names_ok
+            and not self.coverage.clash
+            and self.coverage.score >= needed
+            and self.dense >= MIN_DENSE
+        )
+
+
+class Answerer:
+    """Builds an `Answer` from a question and retrieved chunks.
+
+    >>> answerer = Answerer(corpus_index, matcher, lexicon)          # doctest: +SKIP
+    >>> answerer.answer(question, chunks, query_vector).short        # doctest: +SKIP
+    '126'
+    """
+
+    def __init__(self, index: CorpusIndex, matcher: TermMatcher, lexicon) -> None:
+        self.index = index
+        self.matcher = matcher
+        self.lexicon = lexicon
+        self._by_source: dict[str, list[int]] = {}
+        for i, span in enumerate(index.sentences):
+            self._by_source.setdefault(span.source, []).append(i)
+        self._headings = {i for i, span in enumerate(index.sentences) if is_heading(self._text(span))}
+        self._name_words = {
+            w for name in lexicon.person_names() + lexicon.place_names() for w in fold(name).replace(".", "").split()
+            if len(w) > 2
+        }
+
+    # -- public ------------------------------------------------------------
+
+    def prepare(self, question: Question) -> Question:
+        """Typos corrected and known names marked, ready for `answer`."""
+        return replace(
+            question,
+            terms=self._mark_names(self.matcher.correct_typos(question.terms)),
+            context_terms=self._mark_names(self.matcher.correct_typos(question.context_terms)),
+        )
+
+    def words_to_embed(self, question: Question) -> list[str]:
+        """Question words that need an embedding before `answer` (embed them with the query)."""
+        return self.matcher.unknown_words(question.terms + question.context_terms)
+
+    def answer(self, question: Question, chunks: list[RetrievedChunk], query_vector: np.ndarray) -> Answer:
+        """The answer to a `prepare`d question from the retrieved chunks."""
+        terms, context = question.terms, question.context_terms
+        self.matcher.prefetch(terms + context)
+        scored = self._score_sentences(question, terms + context, chunks, query_vector)
+        passages = [self._chunk_citation(c) for c in chunks]
+        supporting = [s for s in scored if s.supports]
+        if question.wants_fact:
+            with_short = [s for s in supporting if s.short is not None]
+            if with_short:
+                return self._factual(question, with_short, passages)
+            if question.answer_type in QUANTITY_TYPES + ("date", "duration", "person", "place"):
+                return self._abstain(question, scored, passages)
+        if supporting:
+            return self._sentences(question, supporting, passages)
+        return self._abstain(question, scored, passages)
+
+    def _mark_names(self, terms: list[Term]) -> list[Term]:
+        """Known names are names even when typed in lower case ("putin")."""
+        return [t if t.proper or t.text not in self._name_words else replace(t, proper=True) for t in terms]
+
+    # -- scoring -----------------------------------------------------------
+
+    def _score_sentences(self, question, terms, chunks, query_vector) -> list[Scored]:
+        best_retrieval: dict[int, float] = {}
+        top = max((c.score for c in chunks), default=1.0) or 1.0
+        for chunk in chunks:
+            for i in self._sentences_in(chunk):
+                best_retrieval[i] = max(best_retrieval.get(i, 0.0), chunk.score / top)
+        if not best_retrieval:
+            return []
+        ids = sorted(best_retrieval)
+        dense = self.index.sentence_vectors[ids] @ query_vector
+        scored = []
+        for i, d in zip(ids, dense):
+            if i in self._headings:
+                continue  # a headline is context for the next sentence, never an answer
+            span = self.index.sentences[i]
+            text = self._text(span)
+            coverage = self.matcher.coverage(terms, i, self._neighbours(i))
+            pick = pick_short(
+                question, text, coverage, self.matcher.sentences[i], self.lexicon, self.matcher.similarity
+            )
+            score = (
+                COVERAGE_WEIGHT * coverage.score
+                + DENSE_WEIGHT * float(d)
+                + RETRIEVAL_WEIGHT * best_retrieval[i]
+                + CLOSENESS_WEIGHT * (pick.closeness if pick else 0.0)
+            )
+            fits = self._fits(question, terms, i)
+            scored.append(Scored(i, span, coverage, float(d), best_retrieval[i], pick, score, fits))
+        scored.sort(key=lambda s: s.score, reverse=True)
+        return scored
+
+    def _fits(self, question: Question, terms: list[Term], i: int) -> bool:
+        """Conditions that word overlap alone does not check."""
+        near = [i] + self._neighbours(i)
+        for term in terms:
+            if term.from_history:
+                continue
+            role = question.answer_type == "person" and term.text in SPECIFIC_ROLES
+            head = question.answer_type == "entity" and term.text == question.head_noun
+            if (role or head) and not any(self.matcher.match(term, j, strict=True)[0] > 0 for j in near):
+                return False
+        if question.speaker:
+            speaker_terms = [t for t in terms if t.proper and fold(question.text)[t.start : t.end] in question.speaker]
+            if speaker_terms and not any(self._attributed(speaker_terms, j) for j in (i, i - 1) if j in near):
+                return False
+        return True
+
+    def _attributed(self, speaker_terms: list[Term], j: int) -> bool:
+        """Sentence ``j`` has the speaker as the subject of a speech verb ("Lavrov added")."""
+        sentence = self.matcher.sentences[j]
+        verbs = [k for k, w in enumerate(sentence.words) if w in SPEECH_VERBS]
+        if not verbs:
+            return False
+        for term in speaker_terms:
+            credit, positions = self.matcher.match(term, j)
+            if credit < 1.0 or not any(0 < v - p <= SPEAKER_WINDOW for p in positions for v in verbs):
+                return False
+        return True
+
+    def _sentences_in(self, chunk: RetrievedChunk) -> list[int]:
+        return [
+            i
+            for i in self._by_source.get(chunk.source, [])
+            if self.index.sentences[i].start >= chunk.start and self.index.sentences[i].end <= chunk.end
+        ]
+
+    def _neighbours(self, i: int) -> list[int]:
+        span = self.index.sentences[i]
+        return [j for j in (i - 1, i + 1) if 0 <= j < len(self.index.sentences) and self.index.sentences[j].source == span.source]
+
+    # -- answers -----------------------------------------------------------
+
+    def _factual(self, question: Question, ranked: list[Scored], passages: list[Citation]) -> Answer:
+        best = ranked[0]
+        short_text = best.short.text
+        cited = [best]
+        alternatives: list[Scored] = []
+        for other in ranked[1:]:
+            if other.score < best.score * CONFLICT_RATIO:
+                break
+            if other.span.source == best.span.source or other.short is None:
+                continue
+            if any(o.span.source == other.span.source for o in cited + alternatives):
+                continue
+            if _same_answer(short_text, other.short.text):
+                if len(cited) <= MAX_CORROBORATING:
+                    cited.append(other)  # another article says the same: corroboration
+            elif question.answer_type in QUANTITY_TYPES + ("date",) and _comparable(best.short, other.short):
+                alternatives.append(other)
+        citations = [self._citation(s) for s in cited + alternatives]
+        if alternatives:
+            lines = ["The articles give different figures:"]
+            for n, s in enumerate(cited + alternatives, 1):
+                lines.append(f"- {s.short.text}: {self._text(s.span)} [{n}] ({s.span.source})")
+            text = "\n".join(lines)
+        else:
+            quoted = " ".join(f"{self._text(s.span)} [{n}]" for n, s in enumerate(cited, 1))
+            text = f"{short_text} \u2014 {quoted}"
+        return Answer(
+            question=question.text,
+            text=text,
+            short=short_text,
+            citations=citations,
+            abstained=False,
+            passages=passages,
+            query=question.text,
+            alternatives=[s.short.text for s in alternatives],
+        )
+
+    def _sentences(self, question: Question, ranked: list[Scored], passages: list[Citation]) -> Answer:
+        chosen = [ranked[0]]
+        for other in ranked[1:]:
+            if len(chosen) >= MAX_SENTENCES or other.score < ranked[0].score * SECOND_SENTENCE_RATIO:
+                break
+            vectors = self.index.sentence_vectors
+            if any(float(vectors[other.index] @ vectors[c.index]) >= DUPLICATE_SIMILARITY for c in chosen):
+                continue
+            chosen.append(other)
+        citations = [self._citation(s) for s in chosen]
+        text = " ".join(f"{self._text(s.span)} [{n}]" for n, s in enumerate(chosen, 1))
+        return Answer(
+            question=question.text,
+            text=text,
+            short=None,
+            citations=citations,
+            abstained=False,
+            passages=passages,
+            query=question.text,
+        )
+
+    def _abstain(self, question: Question, scored: list[Scored], passages: list[Citation]) -> Answer:
+        related = [self._citation(s, with_short=False) for s in scored[:MAX_RELATED]]
+        return Answer(
+            question=question.text,
+            text=ABSTAIN_TEXT,
+            short=None,
+            citations=[],
+            abstained=True,
+            related=related,
+            passages=passages,
+            query=question.text,
+        )
+
+    # -- helpers -----------------------------------------------------------
+
+    def _text(self, span: Span) -> str:
+        return self.index.articles[span.source].text[span.start : span.end]
+
+    def _citation(self, s: Scored, with_short: bool = True) -> Citation:
+        answer_start = answer_end = None
+        if with_short and s.short is not None:
+            answer_start, answer_end = s.span.start + s.short.start, s.span.start + s.short.end
+        return Citation(
+            source=s.span.source,
+            start=s.span.start,
+            end=s.span.end,
+            text=self._text(s.span),
+            score=round(s.score, 4),
+            answer_start=answer_start,
+            answer_end=answer_end,
+        )
+
+    def _chunk_citation(self, chunk: RetrievedChunk) -> Citation:
+        text = self.index.articles[chunk.source].text[chunk.start : chunk.end]
+        return Citation(chunk.source, chunk.start, chunk.end, text, round(chunk.score, 4))
+
+
+def _same_answer(a: str, b: str) -> bool:
+    va, vb = numeric_value(a), numeric_value(b)
+    if va is not None and vb is not None:
+        return abs(va - vb) < 1e-9 * max(abs(va), abs(vb), 1.0)
+    return " ".join(fold(a).split()) == " ".join(fold(b).split())
+
+
+def _comparable(a: Candidate, b: Candidate) -> bool:
+    """Two answers of the same kind that can disagree: two sums of money, two full dates
+    (not "August 21" against "later this year", which describe different events)."""
+    if a.kind != b.kind:
+        return False
+    if a.kind == "date":
+        return any(ch.isdigit() for ch in a.text) and any(ch.isdigit() for ch in b.text)
+    return True
+
+
+def is_heading(text: str) -> bool:
+    """A short line without final punctuation: a headline or a section title."""
+    return len(text.split()) <= HEADING_MAX_WORDS and not text.rstrip().endswith(
+        (".", "!", "?", "\"", "”", "’", "'", ")")
+    )

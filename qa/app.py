@@ -1,0 +1,92 @@
+"""The web chat: ``qa chat`` serves it, `create_app` builds it for tests and embedding.
+
+    >>> from qa.app import launch                          # doctest: +SKIP
+    >>> demo = launch(engine, port=7861, prevent_thread_lock=True)
+    >>> demo.close()
+
+The page lives in `qa.ui` (rendering, chat turns, the Gradio layout); this
+module is the entry point the CLI calls. gradio is imported lazily, so
+``import qa`` stays light.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+import time
+from typing import TYPE_CHECKING
+
+from qa.errors import QAError
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+DEFAULT_HOST = "127.0.0.1"
+DEFAULT_PORT = 7860
+
+#: Settings a CLI parser may carry; unset ones fall back to QA_* variables and defaults.
+_SETTINGS_ARGS = ("seeds_dir", "index_dir", "model", "retrieval")
+
+
+def create_app(engine) -> "gr.Blocks":
+    """The Gradio page for a loaded ``engine`` (not started)."""
+    from qa.ui.app import create_app as _create_app
+
+    return _create_app(engine)
+
+
+def launch(engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, **kw) -> "gr.Blocks":
+    """Serve the page on ``host:port``; with ``prevent_thread_lock=True`` returns at once."""
+    from qa.ui.app import launch as _launch
+
+    return _launch(engine, host=host, port=port, **kw)
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    """The ``qa chat`` options."""
+    parser.add_argument(
+        "--host",
+        default=DEFAULT_HOST,
+        help=f"address to serve on (default {DEFAULT_HOST}; 0.0.0.0 to let other machines in)",
+    )
+    parser.add_argument(
+        "--port", type=int, default=DEFAULT_PORT, help=f"port to serve on (default {DEFAULT_PORT})"
+    )
+
+
+def run(args: argparse.Namespace) -> int:
+    """``qa chat``: load (or build) the index, serve the page until Ctrl+C.
+
+    Example: ``qa chat --port 7861``, then open http://127.0.0.1:7861
+    """
+    from qa.config import Settings
+    from qa.engine import QAEngine
+
+    started = time.perf_counter()
+    try:
+        settings = Settings.from_env(**{k: getattr(args, k, None) for k in _SETTINGS_ARGS})
+        print(f"Loading the index from {settings.index_dir} (built from {settings.seeds_dir} if missing)...", flush=True)
+        engine = QAEngine.from_settings(settings).load()
+    except QAError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return 1
+    print(f"Index ready: {engine.passage_count} passages from {len(engine.articles)} articles.", flush=True)
+    print("Starting the web app...", flush=True)
+    try:
+        demo = launch(engine, host=args.host, port=args.port, prevent_thread_lock=True, quiet=True)
+    except OSError:  # port taken, address not available
+        print(
+            f"error: cannot serve on {args.host}:{args.port}: the port is taken or the address "
+            f"is not available here; pick another, e.g. --port {args.port + 1}",
+            file=sys.stderr,
+        )
+        return 1
+    shown_host = "127.0.0.1" if args.host in ("0.0.0.0", "::") else args.host
+    print(f"Ready: http://{shown_host}:{args.port} (in {time.perf_counter() - started:.1f}s; Ctrl+C to stop)", flush=True)
+    try:
+        demo.block_thread()
+    except KeyboardInterrupt:
+        pass
+    finally:
+        demo.close()
+    return 0

@@ -1,0 +1,196 @@
+"""The ``qa`` command: ask, index, chat, eval.
+
+Every error the package raises on purpose becomes one line on stderr and exit
+status 1; usage errors exit with 2 (argparse).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import logging
+import sys
+import textwrap
+from pathlib import Path
+from typing import Sequence
+
+from qa.errors import QAError
+
+EXIT_OK = 0
+EXIT_ERROR = 1
+#: Width citations are wrapped to in the terminal.
+WRAP_WIDTH = 100
+
+
+def _common_options() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--seeds", dest="seeds_dir", type=Path, metavar="DIR",
+                        help="article directory (default: $QA_SEEDS_DIR or seeds/)")
+    common.add_argument("--index", dest="index_dir", type=Path, metavar="DIR",
+                        help="index directory (default: $QA_INDEX_DIR or index/)")
+    common.add_argument("--model", metavar="PATH_OR_NAME",
+                        help="sentence-transformers model: a local directory or a name "
+                        "(default: $QA_MODEL or the packaged all-MiniLM-L6-v2)")
+    return common
+
+
+def build_parser() -> argparse.ArgumentParser:
+    from qa import app
+    from qa.evaluation import cli as eval_cli
+
+    parser = argparse.ArgumentParser(
+        prog="qa",
+        description="Questions answered from the news articles in seeds/, with exact citations.",
+        epilog='example: qa ask "How many Indians were recruited?"',
+    )
+    parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+    common = _common_options()
+
+    ask = sub.add_parser(
+        "ask", parents=[common], help="answer one question",
+        description="Answer a question from the articles and list the passages that support it.",
+        epilog='examples:\n  qa ask "How many Indians were recruited?"\n'
+        '  qa ask --json "Which sectors could boost Indian exports?"\n'
+        '  qa ask "How many of them were killed?" --after "How many Indians were recruited?"',
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    ask.add_argument("question", help="the question, in quotes")
+    ask.add_argument("--json", action="store_true", help="print the answer as JSON (text, short, citations, ...)")
+    ask.add_argument("--after", action="append", metavar="QUESTION", default=[],
+                     help="an earlier question of the conversation, for follow-ups (repeatable, oldest first)")
+
+    index = sub.add_parser(
+        "index", parents=[common], help="(re)build the index",
+        description="Chunk and embed the articles into index/ (replacing what is there), "
+        "or with --status only report whether the index is up to date.",
+        epilog="examples:\n  qa index\n  qa index --status",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    index.add_argument("--status", action="store_true", help="report the index's state without building")
+
+    chat = sub.add_parser(
+        "chat", parents=[common], help="start the web chat",
+        description="Serve the chat page (default http://127.0.0.1:7860).",
+        epilog="example:\n  qa chat --port 7861",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    app.add_arguments(chat)
+
+    evaluate = sub.add_parser(
+        "eval", help="run the graded evaluation",
+        description=eval_cli.DESCRIPTION, epilog=eval_cli.EXAMPLES,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    eval_cli.add_arguments(evaluate)
+    return parser
+
+
+def _settings(args: argparse.Namespace):
+    from qa.config import Settings
+
+    return Settings.from_env(
+        seeds_dir=getattr(args, "seeds_dir", None),
+        index_dir=getattr(args, "index_dir", None),
+        model=getattr(args, "model", None),
+    )
+
+
+def cmd_ask(args: argparse.Namespace) -> int:
+    from qa.engine import QAEngine
+
+    engine = QAEngine.from_settings(_settings(args)).load(progress=sys.stderr.isatty())
+    answer = engine.ask(args.question, history=list(args.after))
+    if args.json:
+        print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
+    else:
+        print(format_answer(answer))
+    return EXIT_OK
+
+
+def format_answer(answer) -> str:
+    """The answer and its numbered citations, for a terminal."""
+    lines = [answer.text, ""]
+    if answer.abstained:
+        if answer.related:
+            lines.append("Related passages (not evidence):")
+            lines += _format_citations(answer.related, numbered=False)
+        return "\n".join(lines).rstrip()
+    lines += _format_citations(answer.citations, numbered=True)
+    return "\n".join(lines).rstrip()
+
+
+def _format_citations(citations, numbered: bool) -> list[str]:
+    out = []
+    for n, c in enumerate(citations, 1):
+        label = f"[{n}]" if numbered else "-"
+        out.append(f"{label} {c.source} chars {c.start}-{c.end} (score {c.score:.2f})")
+        out += textwrap.wrap(c.text, WRAP_WIDTH, initial_indent="    ", subsequent_indent="    ")
+    return out
+
+
+def cmd_index(args: argparse.Namespace) -> int:
+    from qa.corpus import load_corpus
+    from qa.errors import IndexCorrupt, IndexMissing
+    from qa.index import IndexStore
+
+    settings = _settings(args)
+    articles = load_corpus(settings.seeds_dir)
+    store = IndexStore(settings.index_dir, settings)
+    if args.status:
+        try:
+            reason = store.stale_reason(articles)
+        except (IndexMissing, IndexCorrupt) as err:
+            print(str(err))
+            return EXIT_ERROR
+        manifest = store.read_manifest()
+        if reason:
+            print(f"Index in {settings.index_dir} is stale: {reason}. Run `qa index` to rebuild.")
+            return EXIT_ERROR
+        print(
+            f"Index in {settings.index_dir} is up to date: {manifest['counts']['chunks']} passages "
+            f"from {len(manifest['articles'])} articles, built {manifest['built_at']}."
+        )
+        return EXIT_OK
+    from qa.embedding import load_embedder
+
+    embedder = load_embedder(settings.model)
+    index = store.build(articles, embedder, progress=sys.stderr.isatty())
+    m = index.manifest
+    print(
+        f"Built {settings.index_dir}: {m['counts']['chunks']} passages and {m['counts']['sentences']} sentences "
+        f"from {len(articles)} articles with {settings.model} in {m['build_seconds']}s."
+    )
+    return EXIT_OK
+
+
+def cmd_chat(args: argparse.Namespace) -> int:
+    from qa import app
+
+    return app.run(args)
+
+
+def cmd_eval(args: argparse.Namespace) -> int:
+    from qa.evaluation import cli as eval_cli
+
+    return eval_cli.run(args)
+
+
+COMMANDS = {"ask": cmd_ask, "index": cmd_index, "chat": cmd_chat, "eval": cmd_eval}
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    logging.basicConfig(level=logging.INFO if args.verbose else logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return COMMANDS[args.command](args)
+    except QAError as err:
+        print(f"error: {err}", file=sys.stderr)
+        return EXIT_ERROR
+    except KeyboardInterrupt:
+        print("interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())

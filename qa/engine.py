@@ -1,0 +1,132 @@
+"""The question-answering pipeline: clean, resolve follow-ups, retrieve, answer.
+
+>>> from qa.engine import QAEngine
+>>> engine = QAEngine.from_settings().load()      # doctest: +SKIP
+>>> engine.ask("How many Indians were recruited?").short  # doctest: +SKIP
+'126'
+"""
+
+from __future__ import annotations
+
+import logging
+import threading
+from copy import copy
+
+import numpy as np
+
+from qa.config import Settings
+from qa.results import Answer
+
+log = logging.getLogger(__name__)
+
+
+class QAEngine:
+    """Answers questions over one corpus. Constructing is cheap; `load` does the work once.
+
+    ``embedder`` may be passed in (any LlamaIndex embedding); by default the
+    configured model is loaded.
+    """
+
+    def __init__(self, settings: Settings | None = None, *, embedder=None) -> None:
+        self.settings = settings or Settings.from_env()
+        self._embedder = embedder
+        self._index = None
+        self._retriever = None
+        self._answerer = None
+        self._load_lock = threading.Lock()
+        #: What `load` did with the index: "loaded", "built (no index yet)", "rebuilt (...)".
+        self.index_status: str | None = None
+
+    @classmethod
+    def from_settings(cls, settings: Settings | None = None, **overrides) -> "QAEngine":
+        """An engine for ``settings`` (default: environment), fields overridden by ``overrides``."""
+        settings = settings or Settings.from_env()
+        if overrides:
+            settings = settings.with_(**overrides)
+        return cls(settings)
+
+    # -- loading -----------------------------------------------------------
+
+    @property
+    def loaded(self) -> bool:
+        return self._answerer is not None
+
+    def load(self, progress: bool = True, rebuild: bool = False) -> "QAEngine":
+        """Load the model and the index (building it when missing, stale or corrupt)."""
+        with self._load_lock:
+            if self.loaded and not rebuild:
+                return self
+            from qa.answer import Answerer
+            from qa.corpus import load_corpus
+            from qa.coverage import TermMatcher
+            from qa.embedding import load_embedder, model_vocabulary
+            from qa.index import IndexStore
+            from qa.lexicon import NameLexicon
+            from qa.retrieve import Retriever
+
+            articles = load_corpus(self.settings.seeds_dir)
+            if self._embedder is None:
+                self._embedder = load_embedder(self.settings.model)
+            store = IndexStore(self.settings.index_dir, self.settings)
+            self._index, self.index_status = store.open(articles, self._embedder, progress=progress, rebuild=rebuild)
+            log.info("Index %s: %s", self.settings.index_dir, self.index_status)
+            texts = [self._index.articles[s.source].text[s.start : s.end] for s in self._index.sentences]
+            matcher = TermMatcher(
+                texts,
+                self._index.vocab,
+                self._index.vocab_vectors,
+                self._embedder.get_text_embedding_batch,
+                sources=[s.source for s in self._index.sentences],
+                known_words=model_vocabulary(self._embedder),
+            )
+            self._answerer = Answerer(self._index, matcher, NameLexicon.from_sentences(texts))
+            self._retriever = Retriever.from_index(self._index, self.settings.retrieval, self.settings.top_k)
+        return self
+
+    def with_retrieval(self, mode: str) -> "QAEngine":
+        """A loaded engine sharing this one's model and index, retrieving with ``mode``."""
+        from qa.retrieve import Retriever
+
+        self.load()
+        other = copy(self)
+        other.settings = self.settings.with_(retrieval=mode)
+        other._retriever = Retriever.from_index(self._index, mode, self.settings.top_k)
+        other._load_lock = threading.Lock()
+        return other
+
+    # -- asking ------------------------------------------------------------
+
+    def ask(self, question: str, history=None) -> Answer:
+        """Answer ``question``; ``history`` holds earlier turns for follow-ups.
+
+        Raises `qa.errors.BadQuestion` (a ValueError) for an empty or over-long question.
+        """
+        from dataclasses import replace
+
+        from qa.embedding import embed_query_and_words
+        from qa.followup import with_history
+        from qa.question import analyse
+
+        parsed = analyse(question)
+        parsed, query = with_history(parsed, history)
+        self.load()
+        parsed = self._answerer.prepare(parsed)
+        words = self._answerer.words_to_embed(parsed)
+        query_embedding, word_vectors = embed_query_and_words(self._embedder, query, words)
+        self._answerer.matcher.add_word_vectors(words, word_vectors)
+        query_vector = np.asarray(query_embedding, dtype=np.float32)
+        chunks = self._retriever.retrieve(query, query_vector.tolist())
+        answer = self._answerer.answer(parsed, chunks, query_vector)
+        return replace(answer, question=parsed.text, query=query)
+
+    # -- what the UI shows ---------------------------------------------------
+
+    @property
+    def articles(self) -> list:
+        self.load()
+        return sorted(self._index.articles.values(), key=lambda a: a.source)
+
+    @property
+    def passage_count(self) -> int:
+        self.load()
+        return len(self._index.nodes)

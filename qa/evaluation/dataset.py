@@ -1,0 +1,382 @@
+"""The graded evaluation questions: their data model, loader and validator.
+
+The questions live in JSON Lines files under ``evals/`` (one split per file,
+see ``evals/FORMAT.md``). `load_questions` reads them and rejects lines that
+are not well-formed records; `validate` checks what a well-formed record can
+still get wrong (unknown category, evidence offsets that do not reproduce the
+article text, ...) and returns readable problems instead of raising.
+
+Run ``python -m qa.evaluation.dataset [--seeds DIR] [--evals DIR]`` for a
+summary and the list of problems (exit code 1 if there are any);
+``--fix-offsets`` rewrites evidence offsets from the evidence text where that
+text occurs exactly once in its article.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+
+_REPO_ROOT = Path(__file__).resolve().parents[2]
+#: Where the split files live in a source checkout.
+EVALS_DIR = _REPO_ROOT / "evals"
+#: The articles the evidence offsets point into.
+SEEDS_DIR = _REPO_ROOT / "seeds"
+
+#: Split name -> file name inside the evals directory.
+SPLIT_FILES = {"dev": "questions.jsonl", "heldout": "heldout.jsonl"}
+SPLITS = tuple(SPLIT_FILES)
+#: Every id starts with the prefix of its split.
+ID_PREFIXES = {"dev": "dev-", "heldout": "ho-"}
+
+CATEGORIES = (
+    "numbers",
+    "names_places",
+    "dates",
+    "lists",
+    "quotes",
+    "paraphrase",
+    "multi_doc",
+    "conflicting",
+    "keyword",
+    "typos",
+    "followup",
+    "unanswerable",
+    "near_miss",
+)
+#: Categories whose questions the corpus does not answer.
+UNANSWERABLE_CATEGORIES = ("unanswerable", "near_miss")
+#: The category whose questions only make sense after earlier turns.
+FOLLOWUP_CATEGORY = "followup"
+DIFFICULTIES = ("easy", "medium", "hard")
+ROLES = ("user", "assistant")
+
+#: Keys a record must have, and the JSON type of each.
+_REQUIRED_FIELDS = {
+    "id": str,
+    "split": str,
+    "category": str,
+    "difficulty": str,
+    "question": str,
+    "history": list,
+    "answerable": bool,
+    "answers": list,
+    "evidence": list,
+}
+_OPTIONAL_FIELDS = {"notes": str}
+_EVIDENCE_FIELDS = {"source": str, "start": int, "end": int, "text": str}
+_TURN_FIELDS = {"role": str, "content": str}
+
+
+class DatasetError(ValueError):
+    """A question file cannot be read: missing, not JSON, or not a question record."""
+
+
+@dataclass
+class Evidence:
+    """A verbatim passage of an article: ``text == article[start:end]``."""
+
+    source: str
+    start: int
+    end: int
+    text: str
+
+
+@dataclass
+class EvalQuestion:
+    """One graded question, with its accepted answers and supporting evidence."""
+
+    id: str
+    split: str
+    category: str
+    difficulty: str
+    question: str
+    history: list[dict[str, str]]
+    answerable: bool
+    answers: list[str]
+    evidence: list[Evidence]
+    notes: str = ""
+
+    def to_json(self) -> str:
+        """The record as one JSON line (non-ASCII kept as-is)."""
+        return json.dumps(asdict(self), ensure_ascii=False)
+
+
+# --- loading -----------------------------------------------------------------
+
+
+def load_questions(
+    path_or_dir: str | Path = EVALS_DIR, splits: Sequence[str] = SPLITS
+) -> list[EvalQuestion]:
+    """Read questions from a directory of split files, or from one ``.jsonl`` file.
+
+    For a directory, ``splits`` selects which split files are read (in that
+    order). A single file is read whole. Blank lines are skipped.
+
+    Raises `DatasetError` naming the file and line of the first malformed line.
+    """
+    path = Path(path_or_dir)
+    if path.is_dir():
+        unknown = [s for s in splits if s not in SPLIT_FILES]
+        if unknown:
+            raise DatasetError(f"unknown split(s) {unknown}; known: {list(SPLITS)}")
+        files = [path / SPLIT_FILES[s] for s in splits]
+    else:
+        files = [path]
+    questions: list[EvalQuestion] = []
+    for file in files:
+        questions.extend(_read_file(file))
+    return questions
+
+
+def _read_file(path: Path) -> list[EvalQuestion]:
+    try:
+        lines = path.read_text(encoding="utf-8").splitlines()
+    except (OSError, UnicodeDecodeError) as exc:
+        raise DatasetError(f"{path}: cannot read question file: {exc}") from exc
+    questions = []
+    for lineno, line in enumerate(lines, start=1):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line)
+        except json.JSONDecodeError as exc:
+            raise DatasetError(
+                f"{path}:{lineno}: invalid JSON ({exc.msg} at column {exc.colno})"
+            ) from exc
+        try:
+            questions.append(_parse_record(record))
+        except ValueError as exc:
+            raise DatasetError(f"{path}:{lineno}: {exc}") from exc
+    return questions
+
+
+def _check_fields(obj: object, required: dict, optional: dict, what: str) -> dict:
+    """Raise ValueError unless ``obj`` is an object with exactly these typed keys."""
+    if not isinstance(obj, dict):
+        raise ValueError(f"{what} must be a JSON object, got {type(obj).__name__}")
+    missing = [k for k in required if k not in obj]
+    if missing:
+        raise ValueError(f"{what} lacks field(s) {missing}")
+    unknown = [k for k in obj if k not in required and k not in optional]
+    if unknown:
+        raise ValueError(f"{what} has unknown field(s) {unknown}")
+    for key, kind in {**required, **optional}.items():
+        if key not in obj:
+            continue
+        value = obj[key]
+        # bool is an int in Python; an offset of `true` is still wrong.
+        if not isinstance(value, kind) or (kind is int and isinstance(value, bool)):
+            raise ValueError(f"{what} field {key!r} must be {kind.__name__}, got {value!r}")
+    return obj
+
+
+def _parse_record(record: object) -> EvalQuestion:
+    rec = _check_fields(record, _REQUIRED_FIELDS, _OPTIONAL_FIELDS, "record")
+    if not all(isinstance(a, str) for a in rec["answers"]):
+        raise ValueError("record field 'answers' must be a list of strings")
+    history = [_check_fields(t, _TURN_FIELDS, {}, "history turn") for t in rec["history"]]
+    evidence = [
+        Evidence(**_check_fields(e, _EVIDENCE_FIELDS, {}, "evidence")) for e in rec["evidence"]
+    ]
+    return EvalQuestion(
+        id=rec["id"],
+        split=rec["split"],
+        category=rec["category"],
+        difficulty=rec["difficulty"],
+        question=rec["question"],
+        history=history,
+        answerable=rec["answerable"],
+        answers=list(rec["answers"]),
+        evidence=evidence,
+        notes=rec.get("notes", ""),
+    )
+
+
+def dump_questions(questions: Iterable[EvalQuestion], path: str | Path) -> None:
+    """Write questions to ``path`` as JSON Lines (UTF-8, one record per line)."""
+    Path(path).write_text("".join(q.to_json() + "\n" for q in questions), encoding="utf-8")
+
+
+# --- validation --------------------------------------------------------------
+
+
+def validate(questions: Sequence[EvalQuestion], seeds_dir: str | Path = SEEDS_DIR) -> list[str]:
+    """Every problem of ``questions`` against the articles in ``seeds_dir``; empty if valid."""
+    articles = _Articles(Path(seeds_dir))
+    problems: list[str] = []
+    counts = Counter(q.id for q in questions)
+    problems += [f"duplicate id {qid!r} ({n} questions)" for qid, n in counts.items() if n > 1]
+    for q in questions:
+        problems += [f"{q.id}: {p}" for p in _question_problems(q, articles)]
+    return problems
+
+
+def _question_problems(q: EvalQuestion, articles: _Articles) -> list[str]:
+    problems = []
+    if q.split not in SPLITS:
+        problems.append(f"unknown split {q.split!r} (known: {', '.join(SPLITS)})")
+    elif not q.id.startswith(ID_PREFIXES[q.split]):
+        problems.append(f"id of a {q.split} question must start with {ID_PREFIXES[q.split]!r}")
+    if q.category not in CATEGORIES:
+        problems.append(f"unknown category {q.category!r} (known: {', '.join(CATEGORIES)})")
+    if q.difficulty not in DIFFICULTIES:
+        problems.append(
+            f"unknown difficulty {q.difficulty!r} (known: {', '.join(DIFFICULTIES)})"
+        )
+    if not q.question.strip():
+        problems.append("empty question")
+
+    if q.category in CATEGORIES and q.answerable == (q.category in UNANSWERABLE_CATEGORIES):
+        problems.append(f"answerable={q.answerable} contradicts category {q.category!r}")
+    if q.answerable:
+        if not q.answers:
+            problems.append("answerable but has no answers")
+        if any(not a.strip() for a in q.answers):
+            problems.append("an answer is empty")
+        if not q.evidence:
+            problems.append("answerable but has no evidence")
+    else:
+        if q.answers:
+            problems.append(f"unanswerable but has answers {q.answers}")
+        if q.evidence:
+            problems.append("unanswerable but has evidence")
+
+    for turn in q.history:
+        if turn.get("role") not in ROLES:
+            problems.append(f"history role {turn.get('role')!r} is not one of {', '.join(ROLES)}")
+        if not str(turn.get("content", "")).strip():
+            problems.append("history turn with empty content")
+    if q.category == FOLLOWUP_CATEGORY and not q.history:
+        problems.append("followup question without history")
+
+    for ev in q.evidence:
+        problems += articles.evidence_problems(ev)
+    return problems
+
+
+class _Articles:
+    """The seed articles, read on demand, and checks of evidence against them."""
+
+    def __init__(self, seeds_dir: Path):
+        self.seeds_dir = seeds_dir
+        self._texts: dict[str, str | None] = {}
+
+    def text(self, source: str) -> str | None:
+        """The article's text, or None if ``source`` is not a file of the seeds directory."""
+        if source not in self._texts:
+            path = self.seeds_dir / source
+            ok = Path(source).name == source and path.is_file()
+            self._texts[source] = path.read_text(encoding="utf-8") if ok else None
+        return self._texts[source]
+
+    def evidence_problems(self, ev: Evidence) -> list[str]:
+        where = f"evidence [{ev.source} {ev.start}:{ev.end}]"
+        text = self.text(ev.source)
+        if text is None:
+            return [f"{where}: unknown source file (not in {self.seeds_dir})"]
+        if not ev.text:
+            return [f"{where}: empty evidence text"]
+        if 0 <= ev.start <= ev.end <= len(text) and text[ev.start : ev.end] == ev.text:
+            return []
+        found = find_all(text, ev.text)
+        if len(found) == 1:
+            fix = f'set "start": {found[0]}, "end": {found[0] + len(ev.text)}'
+        elif found:
+            fix = f"the text occurs {len(found)} times, at starts {found}; pick one"
+        else:
+            fix = "the text does not occur in the article; copy it verbatim"
+        return [f"{where}: offsets do not reproduce the evidence text; {fix}"]
+
+
+def find_all(text: str, needle: str) -> list[int]:
+    """Start offsets of every (possibly overlapping) occurrence of ``needle`` in ``text``."""
+    starts, i = [], text.find(needle)
+    while i != -1:
+        starts.append(i)
+        i = text.find(needle, i + 1)
+    return starts
+
+
+def fix_offsets(questions: Iterable[EvalQuestion], seeds_dir: str | Path = SEEDS_DIR) -> int:
+    """Set each evidence's offsets from its text where that text occurs exactly once.
+
+    Returns how many evidence spans were changed; ambiguous or missing texts are
+    left alone (`validate` reports them).
+    """
+    articles = _Articles(Path(seeds_dir))
+    changed = 0
+    for q in questions:
+        for ev in q.evidence:
+            text = articles.text(ev.source)
+            if text is None or text[ev.start : ev.end] == ev.text:
+                continue
+            found = find_all(text, ev.text)
+            if len(found) == 1:
+                ev.start, ev.end = found[0], found[0] + len(ev.text)
+                changed += 1
+    return changed
+
+
+# --- command line ------------------------------------------------------------
+
+
+def summary(questions: Sequence[EvalQuestion]) -> str:
+    """A table of question counts by category (rows) and split (columns)."""
+    by = Counter((q.split, q.category) for q in questions)
+    splits = [s for s in SPLITS if any(q.split == s for q in questions)]
+    splits += sorted({q.split for q in questions} - set(splits))
+    categories = list(CATEGORIES) + sorted({q.category for q in questions} - set(CATEGORIES))
+    width = max(len(c) for c in categories)
+    lines = [f"{'category':<{width}} " + " ".join(f"{s:>8}" for s in splits)]
+    for cat in categories:
+        lines.append(f"{cat:<{width}} " + " ".join(f"{by[s, cat]:>8}" for s in splits))
+    totals = Counter(q.split for q in questions)
+    lines.append(f"{'total':<{width}} " + " ".join(f"{totals[s]:>8}" for s in splits))
+    for s in splits:
+        unans = sum(1 for q in questions if q.split == s and not q.answerable)
+        share = unans / totals[s] if totals[s] else 0.0
+        lines.append(f"{s}: {unans} unanswerable of {totals[s]} ({share:.0%})")
+    return "\n".join(lines)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(
+        prog="python -m qa.evaluation.dataset",
+        description="Summarise and validate the evaluation questions.",
+    )
+    parser.add_argument("--evals", type=Path, default=EVALS_DIR, help="directory of split files")
+    parser.add_argument("--seeds", type=Path, default=SEEDS_DIR, help="directory of articles")
+    parser.add_argument(
+        "--fix-offsets",
+        action="store_true",
+        help="rewrite the split files with evidence offsets recomputed from the evidence text",
+    )
+    args = parser.parse_args(argv)
+    try:
+        if args.fix_offsets:
+            changed = 0
+            for name in SPLIT_FILES.values():
+                in_file = load_questions(args.evals / name)
+                changed += fix_offsets(in_file, args.seeds)
+                dump_questions(in_file, args.evals / name)
+            print(f"fixed {changed} evidence offset(s)")
+        questions = load_questions(args.evals)
+    except DatasetError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    print(summary(questions))
+    problems = validate(questions, args.seeds)
+    for problem in problems:
+        print(f"problem: {problem}")
+    print(f"{len(problems)} problem(s)")
+    return 1 if problems else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

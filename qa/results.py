@@ -1,0 +1,63 @@
+"""The typed results of a question: `Answer` and the `Citation`s that support it.
+
+Every offset is a character offset into the article's text as
+``Path(seeds_dir, source).read_text(encoding="utf-8")`` returns it, so
+``text[c.start:c.end] == c.text`` holds for every citation.
+"""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+
+
+@dataclass(frozen=True)
+class Citation:
+    """A verbatim passage of one article.
+
+    ``answer_start``/``answer_end`` locate the short answer inside the source
+    (absolute offsets, within ``start..end``) when this passage contains it,
+    so a UI can highlight it.
+    """
+
+    source: str
+    start: int
+    end: int
+    text: str
+    score: float
+    answer_start: int | None = None
+    answer_end: int | None = None
+
+    def to_dict(self) -> dict:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Answer:
+    """The reply to one question.
+
+    >>> from qa import ask
+    >>> a = ask("How many Indians were recruited?")  # doctest: +SKIP
+    >>> a.short, a.citations[0].source                # doctest: +SKIP
+    ('126', '002_626d0c358e0fb90a.txt')
+    """
+
+    question: str
+    #: The reply shown to a person, with ``[1]``-style markers into ``citations``.
+    text: str
+    #: The short answer (a number, a name, a date, a list) when the question asks for one.
+    short: str | None
+    #: The passages that support ``text``, numbered from 1 in the order of the markers.
+    citations: list[Citation]
+    #: True when the articles do not answer the question; ``citations`` is then empty.
+    abstained: bool
+    #: Closest passages, offered as context (not evidence), e.g. when abstaining.
+    related: list[Citation] = field(default_factory=list)
+    #: Every passage the retriever returned, best first (for evaluation and debugging).
+    passages: list[Citation] = field(default_factory=list)
+    #: The standalone query the engine searched for (differs from ``question`` for follow-ups).
+    query: str = ""
+    #: Other short answers that other articles give for the same question, when they differ.
+    alternatives: list[str] = field(default_factory=list)
+
+    def to_dict(self) -> dict:
+        return asdict(self)

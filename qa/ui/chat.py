@@ -1,0 +1,93 @@
+"""One chat turn: ask the engine, and turn its answer (or its error) into what
+the page shows. No gradio here, so the turn can be tested without a server.
+
+The chat keeps two histories: what the page shows (escaped Markdown) and what
+the engine reads for follow-ups (the questions and the answers' plain text).
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+from dataclasses import dataclass
+
+from qa.errors import BadQuestion, QAError
+from qa.results import Answer
+from qa.ui import render
+
+log = logging.getLogger(__name__)
+
+UNEXPECTED_ERROR = (
+    "Something went wrong while answering. The error has been logged; "
+    "please try again or rephrase the question."
+)
+
+Message = dict[str, str]
+
+
+@dataclass(frozen=True)
+class Reply:
+    """What one turn adds to the page and to the engine's history."""
+
+    #: The assistant's chat message (Markdown, escaped).
+    message: str
+    #: The sources panel (HTML, escaped); None when asking failed (keep the last answer's).
+    sources: str | None
+    #: The engine's answer; None when asking failed.
+    answer: Answer | None = None
+
+    @property
+    def failed(self) -> bool:
+        return self.answer is None
+
+
+def ask(engine, question: str, history: list[Message] | None = None) -> Reply:
+    """Ask ``engine`` and render the result; errors become friendly replies, never raise."""
+    try:
+        answer = engine.ask(question, history=history or None)
+    except QAError as err:  # known problems: the message is written for people
+        return Reply(render.error_message(str(err)), None)
+    except Exception:  # the edge of the app: log the traceback, keep serving
+        log.exception("answering %r failed", question)
+        return Reply(render.error_message(UNEXPECTED_ERROR), None)
+    return Reply(render.answer_message(answer), render.sources_html(answer, engine.articles), answer)
+
+
+def remember(history: list[Message], question: str, reply: Reply) -> list[Message]:
+    """The engine's history after this turn: failed turns are left out."""
+    if reply.failed:
+        return list(history)
+    return [
+        *history,
+        {"role": "user", "content": question.strip()},
+        {"role": "assistant", "content": reply.answer.text},
+    ]
+
+
+def clean_history(history) -> list[Message]:
+    """History as the engine expects it: user/assistant turns with text content.
+
+    Accepts the gradio "messages" shape from API callers, as a list or as its
+    JSON text; anything else is a `BadQuestion` that says what is wrong.
+    """
+    if history is None or history == "":
+        return []
+    if isinstance(history, str):
+        try:
+            history = json.loads(history)
+        except json.JSONDecodeError as err:
+            raise BadQuestion(f"history is not valid JSON ({err.msg}); send a list of messages") from None
+    if not isinstance(history, list):
+        raise BadQuestion(f"history must be a list of messages; got {type(history).__name__}")
+    cleaned = []
+    for i, message in enumerate(history):
+        if not isinstance(message, dict) or message.get("role") not in ("user", "assistant"):
+            raise BadQuestion(
+                f'history[{i}] must be {{"role": "user" | "assistant", "content": str}}; got {message!r:.80}'
+            )
+        content = message.get("content")
+        if not isinstance(content, str):
+            raise BadQuestion(f"history[{i}]['content'] must be text; got {type(content).__name__}")
+        cleaned.append({"role": message["role"], "content": content})
+    return cleaned
+

@@ -1,0 +1,271 @@
+"""Answers, sources and corpus facts as text a browser can show.
+
+Pure functions, no gradio: chat messages are Markdown (the Chatbot renders
+it), panels are HTML (a ``gr.HTML``). Every piece of corpus or user text is
+escaped here, so nothing in an article or a question can inject markup.
+"""
+
+from __future__ import annotations
+
+import html
+import re
+from typing import Iterable, Protocol
+
+from qa.results import Answer, Citation
+
+#: Characters of article text shown (dimmed) on each side of a cited passage.
+DEFAULT_CONTEXT_CHARS = 200
+
+ABSTAIN_HEADLINE = "The articles don't say."
+EMPTY_SOURCES_HINT = "Ask a question: the passages that support the answer appear here."
+
+_MARKER = re.compile(r"\[(\d+)\]")
+#: Markdown punctuation that could turn corpus text into formatting or links.
+_MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#+\-!|~>])")
+_PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
+_ESCAPED_BULLET = re.compile(r"^\\- ", re.MULTILINE)
+
+
+class ArticleLike(Protocol):
+    source: str
+    date: str | None
+    title: str
+    text: str
+
+
+# ---------------------------------------------------------------- escaping
+
+
+def escape_html(text: str) -> str:
+    return html.escape(text, quote=True)
+
+
+def escape_markdown(text: str) -> str:
+    """Text shown literally by a Markdown renderer that also passes HTML through."""
+    return _MARKDOWN_SPECIAL.sub(r"\\\1", html.escape(text, quote=False))
+
+
+# ---------------------------------------------------------------- chat messages
+
+
+def user_message(question: str) -> str:
+    """The user's question as the chat shows it (escaped, never markup)."""
+    return escape_markdown(question.strip())
+
+
+def _escape_with_markers(text: str) -> str:
+    """Escaped text whose ``[n]`` citation markers stay visible as superscripts."""
+    parts = []
+    last = 0
+    for match in _MARKER.finditer(text):
+        parts.append(escape_markdown(text[last : match.start()]))
+        parts.append(f"<sup>[{match.group(1)}]</sup>")
+        last = match.end()
+    parts.append(escape_markdown(text[last:]))
+    return "".join(parts)
+
+
+def _find(text: str, term: str) -> int:
+    at = text.find(term)
+    return at if at >= 0 else text.casefold().find(term.casefold())
+
+
+def _emphasise(text: str, terms: list[str]) -> str:
+    """``text`` as Markdown with the first occurrence of each term in bold.
+
+    Lines starting with "- " stay a bulleted list. A term the text lacks
+    (the first one, the short answer) is put in bold above it.
+    """
+    spans: list[tuple[int, int]] = []
+    missing = []
+    terms = [t.strip() for t in terms]
+    for term in terms:
+        at = _find(text, term) if term else -1
+        if at < 0:
+            missing.append(term)
+        elif all(at >= e or at + len(term) <= s for s, e in spans):
+            spans.append((at, at + len(term)))
+    parts, last = [], 0
+    for s, e in sorted(spans):
+        parts += [_escape_with_markers(text[last:s]), f"**{escape_markdown(text[s:e])}**"]
+        last = e
+    parts.append(_escape_with_markers(text[last:]))
+    body = _ESCAPED_BULLET.sub("- ", "".join(parts))
+    if terms and terms[0] and terms[0] in missing:
+        return f"**{escape_markdown(terms[0])}**\n\n{body}"
+    return body
+
+
+def answer_message(answer: Answer) -> str:
+    """The assistant's chat message for ``answer``: short answer in bold, ``[n]`` markers kept."""
+    if answer.abstained:
+        lines = [f'<span class="qa-abstain">{ABSTAIN_HEADLINE}</span>']
+        detail = answer.text.strip()
+        if detail and not detail.lower().startswith(ABSTAIN_HEADLINE.lower().rstrip(".")):
+            lines.append(_emphasise(detail, []))
+        if answer.related:
+            lines.append("_The closest passages are listed under Sources, as related passages, not evidence._")
+        return "\n\n".join(lines)
+    message = _emphasise(answer.text.strip(), [answer.short or "", *answer.alternatives])
+    unmentioned = [a for a in answer.alternatives if _find(answer.text, a) < 0]
+    if unmentioned:
+        others = ", ".join(f"**{escape_markdown(a)}**" for a in unmentioned)
+        message += f"\n\n_Other articles give a different figure: {others}._"
+    return message
+
+
+def error_message(text: str) -> str:
+    """A friendly error for the chat (the text is escaped: it may quote the question)."""
+    return f'<span class="qa-error">{escape_markdown(text)}</span>'
+
+
+# ---------------------------------------------------------------- sources panel
+
+
+def _context_before(article_text: str, start: int, floor: int, chars: int) -> str:
+    window_start = max(floor, start - chars)
+    before = article_text[window_start:start]
+    breaks = list(_PARAGRAPH_BREAK.finditer(before))
+    if breaks:  # stay inside the passage's paragraph
+        return before[breaks[-1].end() :]
+    if window_start > floor:  # cut mid-paragraph: start on a word
+        space = before.find(" ")
+        before = "…" + before[space + 1 :] if space >= 0 else before
+    return before
+
+
+def _context_after(article_text: str, end: int, chars: int) -> str:
+    window_end = min(len(article_text), end + chars)
+    after = article_text[end:window_end]
+    brk = _PARAGRAPH_BREAK.search(after)
+    if brk:
+        return after[: brk.start()]
+    if window_end < len(article_text):
+        space = after.rfind(" ")
+        after = after[:space] + "…" if space >= 0 else after
+    return after
+
+
+def passage_html(
+    citation: Citation,
+    article: ArticleLike | None,
+    *,
+    context_chars: int = DEFAULT_CONTEXT_CHARS,
+    highlight: bool = True,
+) -> str:
+    """The cited passage, its answer span in ``<mark>``, between dimmed context.
+
+    Offsets index ``article.text``; without the article the citation's own
+    text is shown (no context).
+    """
+    if article is None:
+        text, start, end, shift = citation.text, 0, len(citation.text), citation.start
+        before = after = ""
+    else:
+        text, start, end, shift = article.text, citation.start, citation.end, 0
+        before = _context_before(text, start, getattr(article, "body_start", 0), context_chars)
+        after = _context_after(text, end, context_chars)
+
+    mark = None
+    if highlight and citation.answer_start is not None and citation.answer_end is not None:
+        mark = (citation.answer_start - shift, citation.answer_end - shift)
+    if mark and start <= mark[0] < mark[1] <= end:
+        cited = (
+            escape_html(text[start : mark[0]])
+            + f"<mark>{escape_html(text[mark[0] : mark[1]])}</mark>"
+            + escape_html(text[mark[1] : end])
+        )
+    else:
+        cited = escape_html(text[start:end])
+    return (
+        '<p class="qa-passage">'
+        f'<span class="qa-context">{escape_html(before)}</span>'
+        f'<span class="qa-cited">{cited}</span>'
+        f'<span class="qa-context">{escape_html(after)}</span>'
+        "</p>"
+    )
+
+
+def _card(citation: Citation, articles: dict[str, ArticleLike], label: str, *, related: bool) -> str:
+    article = articles.get(citation.source)
+    date = article.date if article is not None else None
+    title = article.title if article is not None else ""
+    meta = f'<span class="qa-file">{escape_html(citation.source)}</span>'
+    if date:
+        meta += f' <span class="qa-date">{escape_html(date)}</span>'
+    title_html = f'<div class="qa-title">{escape_html(title)}</div>' if title else ""
+    kind = "qa-card qa-related" if related else "qa-card"
+    return (
+        f'<article class="{kind}">'
+        f'<div class="qa-meta"><span class="qa-num">{escape_html(label)}</span>{meta}</div>'
+        f"{title_html}"
+        f"{passage_html(citation, article, highlight=not related)}"
+        "</article>"
+    )
+
+
+def _by_source(articles: Iterable[ArticleLike]) -> dict[str, ArticleLike]:
+    return {a.source: a for a in articles}
+
+
+def sources_html(answer: Answer, articles: Iterable[ArticleLike]) -> str:
+    """The sources panel for one answer: cited passages, or related ones when abstaining."""
+    by_source = _by_source(articles)
+    question = f'<div class="qa-question">{escape_html(answer.question)}</div>'
+    if answer.abstained:
+        head = (
+            '<div class="qa-banner qa-banner-abstain">'
+            f"<strong>{ABSTAIN_HEADLINE}</strong> No passage answers this question.</div>"
+        )
+        if not answer.related:
+            return f'<div class="qa-sources">{question}{head}</div>'
+        cards = "".join(
+            _card(c, by_source, "related", related=True) for c in answer.related
+        )
+        return (
+            f'<div class="qa-sources">{question}{head}'
+            '<h4 class="qa-heading">Related passages (not evidence)</h4>'
+            f"{cards}</div>"
+        )
+    if not answer.citations:
+        return f'<div class="qa-sources">{question}<p class="qa-empty">No passages cited.</p></div>'
+    cards = "".join(
+        _card(c, by_source, f"[{i}]", related=False) for i, c in enumerate(answer.citations, 1)
+    )
+    return f'<div class="qa-sources">{question}<h4 class="qa-heading">Sources</h4>{cards}</div>'
+
+
+def empty_sources_html(hint: str = EMPTY_SOURCES_HINT) -> str:
+    return f'<div class="qa-sources"><p class="qa-empty">{escape_html(hint)}</p></div>'
+
+
+# ---------------------------------------------------------------- page furniture
+
+
+def status_html(article_count: int, passage_count: int) -> str:
+    return (
+        '<div class="qa-status" role="status">'
+        '<span class="qa-dot"></span>'
+        f"Ready: index loaded, {passage_count} passages from {article_count} articles"
+        "</div>"
+    )
+
+
+def about_html(articles: Iterable[ArticleLike], passage_count: int) -> str:
+    """The corpus: one row per article (file, date, title) and the passage count."""
+    articles = list(articles)
+    rows = "".join(
+        "<tr>"
+        f'<td class="qa-file">{escape_html(a.source)}</td>'
+        f"<td>{escape_html(a.date or '—')}</td>"
+        f"<td>{escape_html(a.title)}</td>"
+        "</tr>"
+        for a in articles
+    )
+    return (
+        '<div class="qa-about">'
+        f"<p>{len(articles)} articles, split into {passage_count} passages for search. "
+        "Answers quote these articles only; when they don't say, the chat says so.</p>"
+        '<table><thead><tr><th>File</th><th>Date</th><th>Title</th></tr></thead>'
+        f"<tbody>{rows}</tbody></table></div>"
+    )
