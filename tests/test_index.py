@@ -1,0 +1,348 @@
+"""The persisted index: build once, load after, rebuild when stale or corrupt, never half-written.
+
+Builds here run on a one-article copy of the corpus (002, the recruitment
+article) with the session's real model, so each costs a few seconds rather
+than the full corpus' twenty.
+"""
+
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+
+import pytest
+
+import qa.index as index_module
+from qa.config import DEFAULT_MODEL, Settings
+from qa.corpus import corpus_hash, load_corpus
+from qa.engine import QAEngine
+from qa.errors import IndexCorrupt, IndexMissing
+from qa.index import INDEX_FORMAT_VERSION, MANIFEST_NAME, IndexStore
+
+SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+RECRUITED = "002_626d0c358e0fb90a.txt"
+QUESTION = "How many Indians were recruited?"
+
+
+@pytest.fixture(scope="module")
+def embedder(engine):
+    return engine._embedder
+
+
+@pytest.fixture(scope="module")
+def small_seeds(tmp_path_factory) -> Path:
+    seeds = tmp_path_factory.mktemp("small-seeds")
+    shutil.copy(SEEDS_DIR / RECRUITED, seeds / RECRUITED)
+    return seeds
+
+
+@pytest.fixture(scope="module")
+def pristine_index(tmp_path_factory, small_seeds, embedder) -> Path:
+    """A good index of ``small_seeds``, built once; tests copy it before damaging it."""
+    index_dir = tmp_path_factory.mktemp("pristine-index")
+    IndexStore(index_dir, Settings(seeds_dir=small_seeds, index_dir=index_dir)).build(
+        load_corpus(small_seeds), embedder, progress=False
+    )
+    return index_dir
+
+
+@pytest.fixture
+def index_copy(tmp_path, pristine_index) -> Path:
+    target = tmp_path / "index"
+    shutil.copytree(pristine_index, target)
+    return target
+
+
+@pytest.fixture
+def embed_calls(monkeypatch) -> list[int]:
+    """Records how many texts each build embeds (and so whether anything was embedded)."""
+    calls: list[int] = []
+    real = index_module.embed_texts
+
+    def counting(embedder, texts, progress):
+        calls.append(len(texts))
+        return real(embedder, texts, progress)
+
+    monkeypatch.setattr(index_module, "embed_texts", counting)
+    return calls
+
+
+def small_settings(seeds: Path, index_dir: Path, **changes) -> Settings:
+    return Settings(seeds_dir=seeds, index_dir=index_dir, **changes)
+
+
+def build_dirs(index_dir: Path) -> list[str]:
+    return sorted(p.name for p in index_dir.iterdir() if p.name.startswith("build-"))
+
+
+def leftovers(index_dir: Path) -> list[str]:
+    return sorted(p.name for p in index_dir.iterdir() if p.name.startswith(".tmp-"))
+
+
+# -- build, then load ---------------------------------------------------------------
+
+
+def test_first_open_builds_and_second_open_loads_without_embedding(tmp_path, small_seeds, embedder, embed_calls):
+    settings = small_settings(small_seeds, tmp_path / "index")
+    articles = load_corpus(small_seeds)
+
+    built, status = IndexStore(settings.index_dir, settings).open(articles, embedder, progress=False)
+    assert "built" in status
+    assert len(embed_calls) == 1
+
+    loaded, status = IndexStore(settings.index_dir, settings).open(articles, embedder, progress=False)
+    assert status == "loaded"
+    assert len(embed_calls) == 1, "loading an up-to-date index must not embed anything"
+    assert [n.node_id for n in loaded.nodes] == [n.node_id for n in built.nodes]
+    assert loaded.sentences == built.sentences
+    assert loaded.vocab == built.vocab
+    assert loaded.sentence_vectors.shape == built.sentence_vectors.shape
+    assert loaded.manifest == built.manifest
+
+
+def test_session_engine_built_its_index_and_a_second_engine_loads_it(engine, settings, embed_calls):
+    assert engine.index_status == "built (no index yet)"
+    second = QAEngine(settings, embedder=engine._embedder).load(progress=False)
+    assert second.index_status == "loaded"
+    assert embed_calls == []
+    assert second.passage_count == engine.passage_count
+    assert second.ask(QUESTION).short == "126"
+
+
+def test_loaded_nodes_carry_exact_spans_of_the_articles(settings, engine):
+    store = IndexStore(settings.index_dir, settings)
+    articles = load_corpus(settings.seeds_dir)
+    index = store.load(articles, engine._embedder)
+    texts = {a.source: a.text for a in articles}
+    assert index.nodes
+    for node in index.nodes:
+        assert node.get_content() == texts[node.metadata["source"]][node.start_char_idx : node.end_char_idx]
+
+
+def test_manifest_records_format_model_chunking_and_corpus_hash(pristine_index, small_seeds):
+    manifest = json.loads((pristine_index / MANIFEST_NAME).read_text(encoding="utf-8"))
+    articles = load_corpus(small_seeds)
+    assert manifest["format_version"] == INDEX_FORMAT_VERSION
+    assert manifest["model"] == DEFAULT_MODEL
+    assert manifest["chunking"] == {"max_chars": 600, "overlap_sentences": 1}
+    assert manifest["corpus_hash"] == corpus_hash(articles)
+    assert manifest["articles"] == [RECRUITED]
+    assert manifest["dimension"] == 384
+    assert set(manifest["counts"]) == {"chunks", "sentences", "vocab"}
+    assert manifest["build"] in build_dirs(pristine_index)
+
+
+def test_a_build_leaves_one_build_dir_and_no_temporary_files(index_copy, small_seeds, embedder):
+    settings = small_settings(small_seeds, index_copy)
+    old = build_dirs(index_copy)
+    _index, status = IndexStore(index_copy, settings).open(load_corpus(small_seeds), embedder, progress=False, rebuild=True)
+    assert status == "rebuilt on request"
+    assert len(build_dirs(index_copy)) == 1
+    assert build_dirs(index_copy) != old
+    assert leftovers(index_copy) == []
+    manifest = json.loads((index_copy / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert build_dirs(index_copy) == [manifest["build"]]
+
+
+# -- missing and stale ----------------------------------------------------------------
+
+
+def test_empty_index_dir_is_missing_with_the_fix_in_the_message(tmp_path, small_seeds, embedder):
+    store = IndexStore(tmp_path, small_settings(small_seeds, tmp_path))
+    articles = load_corpus(small_seeds)
+    with pytest.raises(IndexMissing, match="build it with `qa index`"):
+        store.load(articles, embedder)
+    with pytest.raises(IndexMissing):
+        store.stale_reason(articles)
+
+
+def test_up_to_date_index_has_no_stale_reason(index_copy, small_seeds):
+    store = IndexStore(index_copy, small_settings(small_seeds, index_copy))
+    assert store.stale_reason(load_corpus(small_seeds)) is None
+
+
+def test_edited_seed_makes_the_index_stale_and_open_rebuilds_with_the_new_text(tmp_path, index_copy, small_seeds, embedder):
+    seeds = tmp_path / "seeds"
+    shutil.copytree(small_seeds, seeds)
+    path = seeds / RECRUITED
+    path.write_text(path.read_text(encoding="utf-8").replace("126 Indians", "127 Indians"), encoding="utf-8")
+    settings = small_settings(seeds, index_copy)
+
+    reason = IndexStore(index_copy, settings).stale_reason(load_corpus(seeds))
+    assert reason is not None and reason.startswith("corpus_hash changed")
+
+    engine = QAEngine(settings, embedder=embedder).load(progress=False)
+    assert engine.index_status.startswith("rebuilt (corpus_hash changed")
+    answer = engine.ask(QUESTION)
+    assert answer.short == "127"
+    assert path.read_text(encoding="utf-8")[answer.citations[0].start : answer.citations[0].end] == answer.citations[0].text
+
+
+def test_added_seed_makes_the_index_stale(tmp_path, index_copy, small_seeds):
+    seeds = tmp_path / "seeds"
+    shutil.copytree(small_seeds, seeds)
+    shutil.copy(SEEDS_DIR / "003_903cd1dc65ffebe3.txt", seeds)
+    reason = IndexStore(index_copy, small_settings(seeds, index_copy)).stale_reason(load_corpus(seeds))
+    assert reason is not None and reason.startswith("corpus_hash changed")
+
+
+@pytest.mark.parametrize(
+    "changes, key",
+    [
+        ({"chunk_max_chars": 300}, "chunking"),
+        ({"chunk_overlap_sentences": 0}, "chunking"),
+        ({"model": "some/other-model"}, "model"),
+    ],
+)
+def test_changed_settings_make_the_index_stale(index_copy, small_seeds, changes, key):
+    store = IndexStore(index_copy, small_settings(small_seeds, index_copy, **changes))
+    reason = store.stale_reason(load_corpus(small_seeds))
+    assert reason is not None and reason.startswith(f"{key} changed")
+
+
+def test_older_format_version_makes_the_index_stale(index_copy, small_seeds):
+    path = index_copy / MANIFEST_NAME
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    path.write_text(json.dumps({**manifest, "format_version": INDEX_FORMAT_VERSION - 1}), encoding="utf-8")
+    reason = IndexStore(index_copy, small_settings(small_seeds, index_copy)).stale_reason(load_corpus(small_seeds))
+    assert reason is not None and reason.startswith("format_version changed")
+
+
+def test_changed_chunk_settings_rebuild_with_the_new_chunking(index_copy, small_seeds, embedder):
+    before = json.loads((index_copy / MANIFEST_NAME).read_text(encoding="utf-8"))
+    settings = small_settings(small_seeds, index_copy, chunk_max_chars=300)
+    index, status = IndexStore(index_copy, settings).open(load_corpus(small_seeds), embedder, progress=False)
+    assert status.startswith("rebuilt (chunking changed")
+    assert index.manifest["chunking"]["max_chars"] == 300
+    assert index.manifest["counts"]["chunks"] > before["counts"]["chunks"]
+    assert all(n.end_char_idx - n.start_char_idx <= 300 for n in index.nodes if n.get_content().count(". ") > 0)
+
+
+# -- corrupt ---------------------------------------------------------------------
+
+
+def _garbage_manifest(index_dir: Path) -> None:
+    (index_dir / MANIFEST_NAME).write_text("{ this is not json", encoding="utf-8")
+
+
+def _manifest_without_build(index_dir: Path) -> None:
+    path = index_dir / MANIFEST_NAME
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    del manifest["build"]
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def _binary_manifest(index_dir: Path) -> None:
+    (index_dir / MANIFEST_NAME).write_bytes(b"\xff\xfe\x00garbage")
+
+
+def _deleted_build_dir(index_dir: Path) -> None:
+    for name in build_dirs(index_dir):
+        shutil.rmtree(index_dir / name)
+
+
+def _truncated_faiss_file(index_dir: Path) -> None:
+    [name] = build_dirs(index_dir)
+    path = index_dir / name / "storage" / "default__vector_store.json"
+    path.write_bytes(path.read_bytes()[:100])
+
+
+def _wrong_counts(index_dir: Path) -> None:
+    path = index_dir / MANIFEST_NAME
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    manifest["counts"]["chunks"] += 1
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+
+
+def _truncated_sentence_vectors(index_dir: Path) -> None:
+    [name] = build_dirs(index_dir)
+    path = index_dir / name / "sentences.npy"
+    path.write_bytes(path.read_bytes()[:64])
+
+
+CORRUPTIONS = {
+    "garbage manifest": _garbage_manifest,
+    "manifest without build": _manifest_without_build,
+    "binary manifest": _binary_manifest,
+    "deleted build dir": _deleted_build_dir,
+    "truncated faiss file": _truncated_faiss_file,
+    "wrong counts": _wrong_counts,
+    "truncated sentence vectors": _truncated_sentence_vectors,
+}
+
+
+@pytest.mark.parametrize("damage", list(CORRUPTIONS.values()), ids=list(CORRUPTIONS))
+def test_corrupt_index_fails_to_load_with_the_fix_in_the_message(index_copy, small_seeds, embedder, damage):
+    damage(index_copy)
+    store = IndexStore(index_copy, small_settings(small_seeds, index_copy))
+    with pytest.raises(IndexCorrupt, match="rebuild with `qa index`") as err:
+        store.load(load_corpus(small_seeds), embedder)
+    assert str(index_copy) in str(err.value)
+
+
+@pytest.mark.parametrize(
+    "damage",
+    [_garbage_manifest, _deleted_build_dir, _truncated_faiss_file, _wrong_counts],
+    ids=["garbage manifest", "deleted build dir", "truncated faiss file", "wrong counts"],
+)
+def test_open_rebuilds_a_corrupt_index_and_answers_correctly(index_copy, small_seeds, embedder, damage):
+    damage(index_copy)
+    settings = small_settings(small_seeds, index_copy)
+    engine = QAEngine(settings, embedder=embedder).load(progress=False)
+    assert engine.index_status.startswith("rebuilt (corrupt:")
+    assert engine.ask(QUESTION).short == "126"
+    assert len(build_dirs(index_copy)) == 1
+    assert leftovers(index_copy) == []
+    _index, status = IndexStore(index_copy, settings).open(load_corpus(small_seeds), embedder, progress=False)
+    assert status == "loaded"
+
+
+# -- interrupted builds ---------------------------------------------------------------
+
+
+def test_build_interrupted_while_writing_leaves_the_previous_index_loadable(index_copy, small_seeds, embedder, monkeypatch):
+    manifest_before = (index_copy / MANIFEST_NAME).read_bytes()
+    builds_before = build_dirs(index_copy)
+    real = index_module._persist_storage
+
+    def persist_then_interrupt(nodes, embedder, storage_dir):
+        real(nodes, embedder, storage_dir)  # half the files are on disk when Ctrl-C lands
+        raise KeyboardInterrupt
+
+    monkeypatch.setattr(index_module, "_persist_storage", persist_then_interrupt)
+    settings = small_settings(small_seeds, index_copy)
+    with pytest.raises(KeyboardInterrupt):
+        IndexStore(index_copy, settings).build(load_corpus(small_seeds), embedder, progress=False)
+    monkeypatch.undo()
+
+    assert (index_copy / MANIFEST_NAME).read_bytes() == manifest_before
+    assert build_dirs(index_copy) == builds_before
+    assert leftovers(index_copy) == []
+    engine = QAEngine(settings, embedder=embedder).load(progress=False)
+    assert engine.index_status == "loaded"
+    assert engine.ask(QUESTION).short == "126"
+
+
+def test_build_failing_before_the_manifest_is_written_keeps_the_old_index(index_copy, small_seeds, embedder, monkeypatch):
+    manifest_before = (index_copy / MANIFEST_NAME).read_bytes()
+
+    def disk_full(path, content):
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(index_module, "_write_atomically", disk_full)
+    settings = small_settings(small_seeds, index_copy)
+    with pytest.raises(OSError, match="No space left"):
+        IndexStore(index_copy, settings).build(load_corpus(small_seeds), embedder, progress=False)
+    monkeypatch.undo()
+
+    assert (index_copy / MANIFEST_NAME).read_bytes() == manifest_before
+    engine = QAEngine(settings, embedder=embedder).load(progress=False)
+    assert engine.index_status == "loaded"
+    assert engine.ask(QUESTION).short == "126"
+
+    # The orphaned build is cleared by the next successful build.
+    IndexStore(index_copy, settings).build(load_corpus(small_seeds), embedder, progress=False)
+    manifest = json.loads((index_copy / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert build_dirs(index_copy) == [manifest["build"]]
+    assert leftovers(index_copy) == []
