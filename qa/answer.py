@@ -52,7 +52,7 @@ MAX_RELATED = 3
 DUPLICATE_SIMILARITY = 0.9
 
 #: A line without final punctuation and at most this many words is a heading.
-HEADING_MAX_WORDS = 12
+HEADING_MAX_WORDS = 16
 
 #: Specific roles: "Who is India's *ambassador*?" needs a passage that names that role.
 SPECIFIC_ROLES = frozenset(

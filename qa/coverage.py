@@ -112,6 +112,7 @@ def expansions(word: str) -> frozenset[str]:
         for part in re.split(r"[-/]", word):
             if part:
                 out.add(stem(part))
+        out.add(stem(word.replace("-", "")))  # "inter-governmental" is "intergovernmental"
     for s in list(out):
         out |= ALIASES.get(s, set())
     return frozenset(out)
@@ -331,7 +332,7 @@ class TermMatcher:
             if pos:
                 per_term.append((placing_weight, tuple(pos)))
         context_positions = [p for t in terms if t.from_history for p in self.match(t, index)[1]]
-        clash = self._clash(required, sentence) or any(self._clash(required, self.sentences[h]) for h in helpers)
+        clash = self._clash(required, index, helpers)
         return Coverage(
             score=got / total if total else 1.0,
             names_ok=names_ok,
@@ -343,21 +344,36 @@ class TermMatcher:
             clash=clash,
         )
 
-    def _clash(self, terms: list[Term], sentence: SentenceTerms) -> bool:
+    def _clash(self, terms: list[Term], index: int, helpers: set[int]) -> bool:
         """A nationality qualifying a word in the question ("*Ukrainian* army") against
-        another nationality qualifying the same word here ("*Russian* military")."""
+        another nationality qualifying the same word here ("*Russian* military").
+
+        A neighbouring sentence is consulted only for a pair the sentence itself lacks.
+        """
         for name, word in zip(terms, terms[1:]):
             if word.proper or word.start - name.end > 1 or not (expansions(name.text) & NATIONALITY_STEMS):
                 continue
-            name_keys = expansions(name.text)
-            word_keys = expansions(word.text)
-            for i in range(1, len(sentence.tokens)):
-                if not (sentence.keys[i] & word_keys):
-                    continue
-                before = sentence.keys[i - 1]
-                if before & NATIONALITY_STEMS and not before & name_keys:
-                    return True
+            state = _pair_state(name, word, self.sentences[index])
+            if state == "clash" or (
+                state == "absent" and any(_pair_state(name, word, self.sentences[h]) == "clash" for h in helpers)
+            ):
+                return True
         return False
+
+
+def _pair_state(name: Term, word: Term, sentence: SentenceTerms) -> str:
+    """"agree" if the sentence qualifies ``word`` by ``name`` (or not at all), "clash" if
+    only by another nationality, "absent" if the word is not there."""
+    name_keys, word_keys = expansions(name.text), expansions(word.text)
+    states = set()
+    for i, keys in enumerate(sentence.keys):
+        if not keys & word_keys:
+            continue
+        before = sentence.keys[i - 1] if i else frozenset()
+        states.add("clash" if before & NATIONALITY_STEMS and not before & name_keys else "agree")
+    if not states:
+        return "absent"
+    return "agree" if "agree" in states else "clash"
 
 
 def _near_function_word(word: str) -> bool:

@@ -28,6 +28,15 @@ _PLACE_CUE = re.compile(r"\b(?:in|to|from|at|across|visit(?:ed)? to|travelled to
 _NAME_WORD = re.compile(r"^(?:[A-Z][a-z\u00e0-\u024f'\u2019-]+|[A-Z]\.?)$")
 #: Adjectives of nationality or direction ("Western", "Russian"): not places themselves.
 _ADJECTIVE_ENDING = re.compile(r"(?:ern|ian|ese|ish)$")
+#: Countries and blocs are places wherever they appear ("that is China"), cue or no cue.
+#: General knowledge, not read off the corpus.
+COUNTRY_NAMES = frozenset(
+    """Afghanistan Argentina Australia Austria Bangladesh Belarus Belgium Bhutan Brazil Britain Canada
+    China Egypt France Germany India Indonesia Iran Iraq Israel Italy Japan Kazakhstan Malaysia Mexico
+    Myanmar Nepal Netherlands Nigeria Pakistan Poland Qatar Russia Singapore Spain Sweden Switzerland
+    Syria Turkey Ukraine Vietnam America Europe Asia Africa""".split()
+) | {"Saudi Arabia", "South Africa", "Sri Lanka", "United States", "United Kingdom", "European Union",
+     "North Korea", "South Korea", "United Arab Emirates"}
 _MONTHS_DAYS = frozenset(
     """january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday""".split()
@@ -47,6 +56,7 @@ class NameLexicon:
                 lexicon._read_run(sentence, run.start, run.end)
         for sentence in sentences:
             lexicon._extend_place_lists(sentence)
+            lexicon.places |= {name for name in COUNTRY_NAMES if re.search(rf"\b{re.escape(name)}\b", sentence)}
         # A surname alone names the same person ("Lavrov").
         for name in list(lexicon.persons):
             parts = name.split()

@@ -32,6 +32,8 @@ from qa.question import (
 )
 from qa.text import STOPWORDS, fold, stem
 
+#: A short answer this far from the question's words is a guess, not an answer.
+MIN_CLOSENESS = 0.1
 #: Closeness of a term at distance d tokens is 1 / (1 + d / DISTANCE_SCALE).
 DISTANCE_SCALE = 2.0
 #: Added to closeness when the counted noun follows the number ("126 *Indians*").
@@ -140,7 +142,7 @@ def pick_short(
             closeness += HEAD_NOUN_BONUS
         if best is None or closeness > best.closeness:
             best = Pick(cand, closeness)
-    return best
+    return best if best is not None and best.closeness >= MIN_CLOSENESS else None
 
 
 def _is_specific_date(text: str) -> bool:

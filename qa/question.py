@@ -30,7 +30,7 @@ _PLACE_NOUNS = r"(?:city|cities|country|countries|place|places|region|regions|lo
 _MONEY_NOUNS = r"(?:worth|value|valued|cost|costs|price|billion|million|dollars?|deficit|imbalance|trade|exports?|imports?|spend|spent|turnover)"
 
 # "what/which" followed by a noun, not by an auxiliary ("what did ..." asks no entity).
-_WH_NOUN = r"\b(?:which|what)\s+(?!(?:did|does|do|is|was|are|were|has|have|had|will|would|could|should|can|may|might)\b)"
+_WH_NOUN = r"\b(?:which|what)\s+(?!(?:did|does|do|is|was|are|were|has|have|had|will|would|could|should|can|may|might|the|a|an)\b)"
 _AUX = r"(?:did|does|do|is|was|are|were|has|have|had|will|would|could|should|can)"
 
 # Ordered: the first matching rule wins.
@@ -207,10 +207,33 @@ def focus_word(text: str) -> str | None:
 
 #: Words that only say which kind of answer is wanted ("how *long*", "what *share*").
 _CUE_WORDS = {
+    DATE: {"date", "day", "week", "month", "year", "time"},
     DURATION: {"long"},
     MULTIPLE: {"times", "factor", "fold"},
     PERCENT: {"share", "percent", "percentage", "proportion", "fraction"},
 }
+
+
+_WH_WORDS = ("what", "which", "who", "whom", "whose", "where", "when", "why", "how")
+_WH_TYPO = re.compile(r"^\s*([A-Za-z]{2,6})('s|s)?\b")
+
+
+def fix_wh_typo(text: str) -> str:
+    """"wat did ..." -> "what did ...": a misspelt question word would hide the question's type."""
+    from qa.text import edit_distance_at_most
+
+    match = _WH_TYPO.match(text)
+    if not match:
+        return text
+    word = match.group(1).lower()
+    if word in _WH_WORDS or word in STOPWORDS:
+        return text
+    if word.endswith("s") and word[:-1] in _WH_WORDS:  # "whats" -> "what's"
+        return text[: match.start(1)] + word[:-1] + "'s" + text[match.end(1) :]
+    for wh in _WH_WORDS:
+        if edit_distance_at_most(word, wh, 1) and abs(len(word) - len(wh)) <= 1 and word[0] == wh[0]:
+            return text[: match.start(1)] + wh + text[match.end(1) :]
+    return text
 
 
 def analyse(text: str) -> Question:
@@ -221,13 +244,13 @@ def analyse(text: str) -> Question:
     ('count', ['indians', 'recruited'])
     """
     cleaned = clean_question(text)
-    kind = answer_type(cleaned)
+    kind = answer_type(fix_wh_typo(cleaned))
     cues = _CUE_WORDS.get(kind, set())
     return Question(
         text=cleaned,
         answer_type=kind,
         terms=[t for t in question_terms(cleaned) if t.text not in cues],
         focus=focus_word(cleaned),
-        head_noun=head_noun(cleaned),
-        speaker=speaker(cleaned),
+        head_noun=head_noun(fix_wh_typo(cleaned)),
+        speaker=speaker(fix_wh_typo(cleaned)),
     )

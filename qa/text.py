@@ -37,7 +37,7 @@ STOPWORDS = frozenset(
     themselves then there these they this those through to too under until up upon very was we
     were what when where which while who whom whose why will with would you your yours yourself
     yourselves s t 's don't didn't doesn't isn't wasn't weren't won't shall may might must
-    many much""".split()
+    many much besides either neither whether else ever yet""".split()
 )
 
 #: Words that shape a question but carry no fact to look for.
