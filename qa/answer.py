@@ -25,13 +25,13 @@ from qa.retrieve import RetrievedChunk
 from qa.text import fold
 
 #: A sentence must cover at least this weighted share of the question's terms...
-MIN_COVERAGE = 0.7
+MIN_COVERAGE = 0.6
 #: ... and be at least this close to the question in embedding space.
 MIN_DENSE = 0.2
 #: A sentence this close in embedding space needs only `MIN_COVERAGE_WHEN_CLOSE` coverage:
 #: paraphrases share meaning, not words.
 CLOSE_DENSE = 0.6
-MIN_COVERAGE_WHEN_CLOSE = 0.5
+MIN_COVERAGE_WHEN_CLOSE = 0.4
 #: Weights of the sentence score.
 COVERAGE_WEIGHT = 0.45
 DENSE_WEIGHT = 0.3
@@ -177,7 +177,7 @@ class Answerer:
                 continue  # a headline is context for the next sentence, never an answer
             span = self.index.sentences[i]
             text = self._text(span)
-            coverage = self.matcher.coverage(terms, i, self._neighbours(i))
+            coverage = self.matcher.coverage(terms, i, self._neighbours(i), question.relations)
             pick = pick_short(
                 question, text, coverage, self.matcher.sentences[i], self.lexicon, self.matcher.similarity
             )

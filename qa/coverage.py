@@ -294,8 +294,14 @@ class TermMatcher:
             return SIMILAR_CREDIT, tuple(i for i, w in enumerate(sentence.words) if w == word)
         return 0.0, ()
 
-    def coverage(self, terms: list[Term], index: int, neighbours: list[int]) -> Coverage:
-        """How well sentence ``index`` (helped by ``neighbours``) covers ``terms``."""
+    def coverage(
+        self, terms: list[Term], index: int, neighbours: list[int], relations: tuple[tuple[str, Term], ...] = ()
+    ) -> Coverage:
+        """How well sentence ``index`` (helped by ``neighbours``) covers ``terms``.
+
+        ``relations`` are the question's (preposition, name) pairs; the sentence
+        contradicts the question when the same preposition takes another nationality.
+        """
         sentence = self.sentences[index]
         required = [t for t in terms if not t.from_history]
         if not required:
@@ -332,7 +338,9 @@ class TermMatcher:
             if pos:
                 per_term.append((placing_weight, tuple(pos)))
         context_positions = [p for t in terms if t.from_history for p in self.match(t, index)[1]]
-        clash = self._clash(required, index, helpers)
+        clash = self._clash(required, index, helpers) or any(
+            _relation_state(prep, name, self.sentences[index]) == "clash" for prep, name in relations
+        )
         return Coverage(
             score=got / total if total else 1.0,
             names_ok=names_ok,
@@ -371,6 +379,24 @@ def _pair_state(name: Term, word: Term, sentence: SentenceTerms) -> str:
             continue
         before = sentence.keys[i - 1] if i else frozenset()
         states.add("clash" if before & NATIONALITY_STEMS and not before & name_keys else "agree")
+    if not states:
+        return "absent"
+    return "agree" if "agree" in states else "clash"
+
+
+def _relation_state(preposition: str, name: Term, sentence: SentenceTerms) -> str:
+    """"clash" when the sentence puts only another nationality after ``preposition``
+    ("recruited *by the Russian* military" against "recruited by India")."""
+    name_keys = expansions(name.text)
+    if not name_keys & NATIONALITY_STEMS:
+        return "absent"
+    states = set()
+    for i, word in enumerate(sentence.words):
+        if word != preposition:
+            continue
+        following = [k for k, w in zip(sentence.keys[i + 1 : i + 4], sentence.words[i + 1 : i + 4]) if w not in ("the", "a", "an")]
+        if following and following[0] & NATIONALITY_STEMS:
+            states.add("agree" if following[0] & name_keys else "clash")
     if not states:
         return "absent"
     return "agree" if "agree" in states else "clash"

@@ -43,6 +43,10 @@ NEGATION_PENALTY = 1.0
 _NEGATIONS = frozenset({"not", "never", "no", "isn't", "wasn't", "aren't", "weren't", "neither", "nor"})
 #: Extra distance per clause boundary (comma, "while", "though") between candidate and term.
 CLAUSE_PENALTY = 2.0
+#: Taken from closeness for the starting value of "from A to B" unless the question asks
+#: about the past: a figure that changed is asked about as it is now.
+EARLIER_VALUE_PENALTY = 0.3
+_ASKS_ABOUT_PAST = re.compile(r"\b(?:from|before|earlier|ago|initially|originally|start|started|first|previous|previously|was it)\b")
 #: Added to closeness for a full date ("August 21, 2025") over a bare year or "later this year".
 SPECIFIC_DATE_BONUS = 0.5
 #: Added to closeness when a "which X?" candidate is followed by X or a word like it ("U.S. *dollar*").
@@ -114,7 +118,10 @@ def pick_short(
     ``similarity(word_a, word_b)`` (cosine of word embeddings) lets a "which X?"
     question prefer the candidate followed by X or a word like it.
     """
-    candidates = [c for c in candidates_for(question, sentence, lexicon) if not _echoes_question(c, question)]
+    candidates = [
+        c for c in candidates_for(question, sentence, lexicon)
+        if not _echoes_question(c, question) and not _counts_other_people(c, terms, question.focus)
+    ]
     if question.answer_type == ENTITY and question.head_noun and similarity is not None:
         candidates = [_with_head_noun(c, sentence, terms, question.head_noun, similarity) for c in candidates]
     if not candidates:
@@ -134,6 +141,12 @@ def pick_short(
         closeness /= total_weight
         if question.focus and _focus_follows(terms, last, question.focus):
             closeness += FOCUS_BONUS
+        if (
+            cand.kind in ("money", "percent", "number")
+            and _starts_a_change(sentence, cand, question)
+            and not _ASKS_ABOUT_PAST.search(fold(question.text))
+        ):
+            closeness -= EARLIER_VALUE_PENALTY
         if any(tok.text in _NEGATIONS for tok in terms.tokens[last + 1 : last + 3]):
             closeness -= NEGATION_PENALTY
         if cand.kind == "date" and _is_specific_date(cand.text):
@@ -143,6 +156,26 @@ def pick_short(
         if best is None or closeness > best.closeness:
             best = Pick(cand, closeness)
     return best if best is not None and best.closeness >= MIN_CLOSENESS else None
+
+
+def _starts_a_change(sentence: str, cand: Candidate, question: Question) -> bool:
+    """The candidate is A in "from A to B" (and the question does not name A's year)."""
+    before = fold(sentence[max(0, cand.start - 20) : cand.start])
+    after = re.match(r"\s*(?:in (\d{4}(?:-\d+)?) )?to\b", fold(sentence[cand.end : cand.end + 30]))
+    if not after or not re.search(r"\bfrom (?:about |around |nearly |roughly |approximately )?$", before):
+        return False
+    return not (after.group(1) and after.group(1) in fold(question.text))
+
+
+def _counts_other_people(cand: Candidate, terms: SentenceTerms, focus: str | None) -> bool:
+    """"126 *Indians*" does not answer "How many *Russians* ...?"."""
+    if not focus or not expansions(focus) & NATIONALITY_STEMS:
+        return False
+    _, last = _token_range(terms, cand)
+    for keys in terms.keys[last + 1 : last + 3]:
+        if keys & NATIONALITY_STEMS:
+            return not keys & expansions(focus)
+    return False
 
 
 def _is_specific_date(text: str) -> bool:

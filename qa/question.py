@@ -85,6 +85,8 @@ class Question:
     head_noun: str | None = None
     #: Who must have said it, for "what did <speaker> say ...?" questions.
     speaker: str | None = None
+    #: Names the question puts after a preposition ("recruited *by* India"): (preposition, term).
+    relations: tuple[tuple[str, Term], ...] = ()
     #: Extra terms from the conversation (follow-ups); optional for support.
     context_terms: list[Term] = field(default_factory=list)
 
@@ -173,6 +175,25 @@ _SPEECH_QUESTION = re.compile(
 )
 
 
+#: Prepositions whose object says who did what to whom: the agent ("recruited *by* India")
+#: and the recipient ("exports *to* Russia").
+RELATION_PREPOSITIONS = frozenset({"by", "to"})
+
+
+def relations(text: str, terms: list[Term]) -> tuple[tuple[str, Term], ...]:
+    """(preposition, name) pairs: "recruited by India" -> ("by", india)."""
+    folded = fold(text)
+    out = []
+    for term in terms:
+        if not term.proper:
+            continue
+        before = re.findall(r"[a-z']+", folded[: term.start])[-2:]
+        before = [w for w in before if w not in ("the", "a", "an")]
+        if before and before[-1] in RELATION_PREPOSITIONS:
+            out.append((before[-1], term))
+    return tuple(out)
+
+
 def head_noun(text: str) -> str | None:
     """The last word of the noun phrase after "which"/"what" ("which Indian *companies* signed ...")."""
     match = re.match(r"^(?:in |on |for |from |of |to )?(?:which|what)\s+(.*)", fold(text))
@@ -208,6 +229,8 @@ def focus_word(text: str) -> str | None:
 #: Words that only say which kind of answer is wanted ("how *long*", "what *share*").
 _CUE_WORDS = {
     DATE: {"date", "day", "week", "month", "year", "time"},
+    MONEY: {"big", "large", "size", "sum", "value"},
+    COUNT: {"big", "large", "size"},
     DURATION: {"long"},
     MULTIPLE: {"times", "factor", "fold"},
     PERCENT: {"share", "percent", "percentage", "proportion", "fraction"},
@@ -246,10 +269,12 @@ def analyse(text: str) -> Question:
     cleaned = clean_question(text)
     kind = answer_type(fix_wh_typo(cleaned))
     cues = _CUE_WORDS.get(kind, set())
+    terms = [t for t in question_terms(cleaned) if t.text not in cues]
     return Question(
         text=cleaned,
         answer_type=kind,
-        terms=[t for t in question_terms(cleaned) if t.text not in cues],
+        terms=terms,
+        relations=relations(cleaned, terms),
         focus=focus_word(cleaned),
         head_noun=head_noun(fix_wh_typo(cleaned)),
         speaker=speaker(fix_wh_typo(cleaned)),

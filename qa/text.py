@@ -37,7 +37,7 @@ STOPWORDS = frozenset(
     themselves then there these they this those through to too under until up upon very was we
     were what when where which while who whom whose why will with would you your yours yourself
     yourselves s t 's don't didn't doesn't isn't wasn't weren't won't shall may might must
-    many much besides either neither whether else ever yet""".split()
+    many much besides either neither whether else ever yet still already just even really actually""".split()
 )
 
 #: Words that shape a question but carry no fact to look for.
@@ -46,7 +46,8 @@ QUESTION_WORDS = frozenset(
     described describes according article articles report reports reported mention mentioned
     mentions state stated states give given gives name named list kind kinds type sort please
     does did do was were is are one ones exactly total number amount figure figures value
-    happened happen happens""".split()
+    happened happen happens become becomes became get gets got come comes came go goes went
+    make makes made take takes took""".split()
 )
 
 _STEMMER = None
