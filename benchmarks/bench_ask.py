@@ -104,10 +104,10 @@ def stats_ms(seconds: list[float]) -> dict:
     ms = np.asarray(seconds) * 1000.0
     return {
         "n": int(ms.size),
-        "p50": float(np.percentile(ms, 50)),
-        "p95": float(np.percentile(ms, 95)),
-        "mean": float(ms.mean()),
-        "max": float(ms.max()),
+        "p50": round(float(np.percentile(ms, 50)), 2),
+        "p95": round(float(np.percentile(ms, 95)), 2),
+        "mean": round(float(ms.mean()), 2),
+        "max": round(float(ms.max()), 2),
     }
 
 
@@ -198,16 +198,16 @@ def run(args: argparse.Namespace) -> dict:
         },
         "corpus": {"articles": len(articles), **built.manifest["counts"]},
         "one_off_s": {
-            "model load": model_s,
-            "index build (fresh)": build_s,
-            "index load (existing)": index_load_s,
-            "engine load": engine_load_s,
+            "model load": round(model_s, 3),
+            "index build (fresh)": round(build_s, 3),
+            "index load (existing)": round(index_load_s, 3),
+            "engine load": round(engine_load_s, 3),
         },
         "engine_index_status": engine.index_status,
         "questions": len(QUESTIONS),
         "repeat": args.repeat,
         "warmup": args.warmup,
-        "abstained_share": abstained / len(ask_s),
+        "abstained_share": round(abstained / len(ask_s), 3),
         "ask_ms": stats_ms(ask_s),
         "ask_first_pass_ms": stats_ms(first_pass_s),
         "stages_ms": {name: stats_ms(values) for name, values in stages.items()},

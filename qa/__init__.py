@@ -40,11 +40,15 @@ _default_lock = threading.Lock()
 
 def default_engine() -> QAEngine:
     """The engine `ask` uses, created on first use and loaded once."""
+    return _default_engine().load()
+
+
+def _default_engine() -> QAEngine:
     global _default
     with _default_lock:
         if _default is None:
             _default = QAEngine.from_settings()
-    return _default.load()
+    return _default
 
 
 def ask(question: str, history=None) -> Answer:
@@ -54,4 +58,4 @@ def ask(question: str, history=None) -> Answer:
     ``(user, assistant)`` pairs or earlier questions as strings.
     Raises `BadQuestion` (a ValueError) when the question is empty or too long.
     """
-    return default_engine().ask(question, history=history)
+    return _default_engine().ask(question, history=history)  # checks the question before loading

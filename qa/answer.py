@@ -19,7 +19,7 @@ from qa.coverage import Coverage, TermMatcher
 from qa.extract import Candidate, numeric_value
 from qa.index import CorpusIndex
 from qa.picking import Pick, pick_short
-from qa.question import QUANTITY_TYPES, Question, Term
+from qa.question import QUANTITY_TYPES, SPECIFIC_ROLES, Question, Term
 from qa.results import Answer, Citation
 from qa.retrieve import RetrievedChunk
 from qa.text import fold
@@ -54,12 +54,6 @@ DUPLICATE_SIMILARITY = 0.9
 #: A line without final punctuation and at most this many words is a heading.
 HEADING_MAX_WORDS = 16
 
-#: Specific roles: "Who is India's *ambassador*?" needs a passage that names that role.
-SPECIFIC_ROLES = frozenset(
-    """ambassador ambassadors president presidents minister ministers secretary spokesperson spokesman
-    spokeswoman envoy chancellor governor mayor ceo chairman chairperson king queen premier general
-    commander adviser advisor diplomat counterpart chief head director""".split()
-)
 #: A speaker is the subject of a speech verb at most this many words after it.
 SPEAKER_WINDOW = 15
 #: Verbs that attribute words to a speaker.
@@ -144,6 +138,9 @@ class Answerer:
         self.matcher.prefetch(terms + context)
         scored = self._score_sentences(question, terms + context, chunks, query_vector)
         passages = [self._chunk_citation(c) for c in chunks]
+        if not terms and not context:
+            # Nothing to look for ("the of and to", or a script the corpus does not use).
+            return self._abstain(question, scored, passages)
         supporting = [s for s in scored if s.supports]
         if question.wants_fact:
             with_short = [s for s in supporting if s.short is not None]

@@ -141,11 +141,11 @@ def cmd_index(args: argparse.Namespace) -> int:
         try:
             reason = store.stale_reason(articles)
         except (IndexMissing, IndexCorrupt) as err:
-            print(str(err))
+            print(f"error: {err}", file=sys.stderr)
             return EXIT_ERROR
         manifest = store.read_manifest()
         if reason:
-            print(f"Index in {settings.index_dir} is stale: {reason}. Run `qa index` to rebuild.")
+            print(f"error: index in {settings.index_dir} is stale: {reason}. Run `qa index` to rebuild.", file=sys.stderr)
             return EXIT_ERROR
         print(
             f"Index in {settings.index_dir} is up to date: {manifest['counts']['chunks']} passages "

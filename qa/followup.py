@@ -60,7 +60,7 @@ def with_history(question: Question, history) -> tuple[Question, str]:
     own = {t.stem for t in question.terms}
     context = [t for t in context if t.stem not in own]
     kind = question.answer_type
-    if kind == DESCRIPTION:
-        kind = answer_type(previous)
+    if kind == DESCRIPTION or _CONTINUATION.match(fold(question.text)):
+        kind = answer_type(previous)  # "What about the missing ones?" asks what the last question asked
     query = f"{question.text} {' '.join(earlier)}"
     return replace(question, answer_type=kind, context_terms=context), query

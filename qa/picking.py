@@ -28,6 +28,7 @@ from qa.question import (
     PERSON,
     PLACE,
     QUOTE,
+    SPECIFIC_ROLES,
     Question,
 )
 from qa.text import STOPWORDS, fold, stem
@@ -51,6 +52,8 @@ _ASKS_ABOUT_PAST = re.compile(r"\b(?:from|before|earlier|ago|initially|originall
 SPECIFIC_DATE_BONUS = 0.5
 #: Added to closeness when a "which X?" candidate is followed by X or a word like it ("U.S. *dollar*").
 HEAD_NOUN_BONUS = 0.3
+#: Similarity at which the noun after a number counts as the noun the question counts.
+COUNTED_NOUN_SIMILARITY = 0.4
 #: Similarity at which a word counts as the question's head noun.
 HEAD_NOUN_SIMILARITY = 0.6
 _MONTHS_AND_DAYS = re.compile(
@@ -120,7 +123,9 @@ def pick_short(
     """
     candidates = [
         c for c in candidates_for(question, sentence, lexicon)
-        if not _echoes_question(c, question) and not _counts_other_people(c, terms, question.focus)
+        if not _echoes_question(c, question)
+        and not (question.answer_type == PERSON and _title_disagrees(c, sentence, terms, question))
+        and not (question.answer_type == COUNT and _counts_something_else(c, sentence, terms, question.focus, similarity))
     ]
     if question.answer_type == ENTITY and question.head_noun and similarity is not None:
         candidates = [_with_head_noun(c, sentence, terms, question.head_noun, similarity) for c in candidates]
@@ -167,15 +172,49 @@ def _starts_a_change(sentence: str, cand: Candidate, question: Question) -> bool
     return not (after.group(1) and after.group(1) in fold(question.text))
 
 
-def _counts_other_people(cand: Candidate, terms: SentenceTerms, focus: str | None) -> bool:
-    """"126 *Indians*" does not answer "How many *Russians* ...?"."""
-    if not focus or not expansions(focus) & NATIONALITY_STEMS:
+def _counts_something_else(cand: Candidate, sentence: str, terms: SentenceTerms, focus: str | None, similarity) -> bool:
+    """"two Indian *consulates*" does not answer "How many *Indians* work in Russia?", nor
+    "126 *Indians*" "How many *Russians* ...?": the noun the number counts must be the one asked about."""
+    if not focus or cand.kind != "number" or stem(focus) in {stem(w) for w in fold(cand.text).split()}:
         return False
     _, last = _token_range(terms, cand)
-    for keys in terms.keys[last + 1 : last + 3]:
-        if keys & NATIONALITY_STEMS:
-            return not keys & expansions(focus)
-    return False
+    phrase: list[str] = []
+    previous_end = cand.end
+    for tok in terms.tokens[last + 1 : last + 4]:
+        if sentence[previous_end : tok.start].strip() or tok.text in STOPWORDS or tok.text.endswith(("ed", "ing")):
+            break  # punctuation, a function word or a verb ends the noun phrase
+        phrase.append(tok.text)
+        previous_end = tok.end
+    if not phrase:
+        return False  # "12 were killed": the number stands alone
+    head = phrase[-1]
+    if expansions(head) & expansions(focus):
+        return False
+    return similarity is None or similarity(head, focus) < COUNTED_NOUN_SIMILARITY
+
+
+def _title_disagrees(cand: Candidate, sentence: str, terms: SentenceTerms, question: Question) -> bool:
+    """"Prime Minister Narendra Modi" does not answer "Who is the prime minister of *Russia*?",
+    nor "President Vladimir Putin" "Who is Russia's foreign *minister*?"."""
+    roles = [t for t in question.terms if t.text in SPECIFIC_ROLES]
+    if not roles:
+        return False
+    first, _ = _token_range(terms, cand)
+    title: list[int] = []
+    start = cand.start
+    for k in range(first - 1, max(first - 6, -1), -1):
+        if sentence[terms.tokens[k].end : start].strip():
+            break  # punctuation between: not a title
+        title.insert(0, k)
+        start = terms.tokens[k].start
+    title_words = [terms.words[k] for k in title]
+    if not any(w in SPECIFIC_ROLES for w in title_words):
+        return False  # no title at all ("Lavrov"): the sentence decides
+    title_keys = set().union(*(terms.keys[k] for k in title))
+    if not any(expansions(r.text) & title_keys for r in roles):
+        return True  # another role
+    nations = [t for t in question.terms if expansions(t.text) & NATIONALITY_STEMS]
+    return bool(nations) and not any(expansions(n.text) & title_keys for n in nations)
 
 
 def _is_specific_date(text: str) -> bool:

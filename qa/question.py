@@ -59,6 +59,13 @@ _DEPENDENT_TYPE_OVERRIDES = (
 )
 
 
+#: Specific roles: "Who is India's *ambassador*?" needs a passage that names that role.
+SPECIFIC_ROLES = frozenset(
+    """ambassador ambassadors president presidents minister ministers secretary spokesperson spokesman
+    spokeswoman envoy chancellor governor mayor ceo chairman chairperson king queen premier general
+    commander adviser advisor diplomat counterpart chief head director""".split()
+)
+
 @dataclass(frozen=True)
 class Term:
     """A content word of the question."""
@@ -95,11 +102,16 @@ class Question:
         return self.answer_type in FACT_TYPES
 
 
+_ANSI_ESCAPE = re.compile(r"\x1b\[[0-9;?]*[A-Za-z]")
+
+
 def clean_question(question: object) -> str:
     """Whitespace-collapsed question without control characters; raises `BadQuestion`."""
     if not isinstance(question, str):
         raise BadQuestion(f"The question must be text, not {type(question).__name__}.")
-    chars = [" " if unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp") else ch for ch in question]
+    question = _ANSI_ESCAPE.sub(" ", question)
+    # Control and format characters, and lone surrogates (undecodable bytes), become spaces.
+    chars = [" " if unicodedata.category(ch) in ("Cc", "Cf", "Cs", "Zl", "Zp") else ch for ch in question]
     cleaned = " ".join("".join(chars).split())
     if not cleaned:
         raise BadQuestion(
@@ -216,14 +228,19 @@ def speaker(text: str) -> str | None:
 
 
 def focus_word(text: str) -> str | None:
-    """The noun a "how many X" / "which X" question counts or picks."""
-    match = re.search(r"\b(?:how many|which|what)\s+(?:of\s+the\s+)?([a-z][a-z'-]+)", fold(text))
+    """The noun a "how many X" / "which X" question counts or picks: the last word of
+    the phrase after it ("How many Russian *soldiers* died?")."""
+    match = re.search(r"\b(?:how many|which|what)\s+(?:of\s+the\s+)?(.*)", fold(text))
     if not match:
         return None
-    word = match.group(1)
-    if word in STOPWORDS or word in QUESTION_WORDS:
+    words = []
+    for word in re.findall(r"[a-z][a-z'-]*", match.group(1)):
+        if word in _PHRASE_END or word.endswith(("ed", "ing")) or len(words) == 3:
+            break
+        words.append(word)
+    if not words or words[-1] in STOPWORDS or words[-1] in QUESTION_WORDS:
         return None
-    return word
+    return words[-1]
 
 
 #: Words that only say which kind of answer is wanted ("how *long*", "what *share*").

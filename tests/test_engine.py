@@ -85,6 +85,7 @@ def test_asking_twice_gives_the_same_answer(engine):
 FACTS = [
     # (question, part of the short answer, articles that state it)
     ("How many Indians were listed as missing?", "16", {A002}),
+    ("How many Indians went missing?", "16", {A002}),
     ("How many Indians were discharged?", "Ninety-six", {A002}),
     ("How much were India's petroleum and crude imports worth in 2024?", "$53 billion", {A002}),
     ("How much was India-Russia trade worth in 2021?", "$13 billion", {A001}),
@@ -145,18 +146,13 @@ KNOWN_WRONG = [
     ),
     pytest.param(
         "Who supports Make in India?", "Russia", {A002, A003, A004},
-        marks=pytest.mark.xfail(strict=True, reason="person type: answers 'S Jaishankar' (the speaker), not Russia"),
+        marks=pytest.mark.xfail(strict=True, reason="'Russia is supporting Make in India goals' is not read as the answer (abstains; earlier answered 'S Jaishankar')"),
         id="who supports Make in India",
     ),
     pytest.param(
         "How much did India's exports to Russia total in 2024-25?", "$4.88 billion", {A002},
         marks=pytest.mark.xfail(strict=True, reason="picks the two-way trade figure ($68 billion) for 'exports'"),
         id="exports total 2024-25",
-    ),
-    pytest.param(
-        "How many Indians went missing?", "16", {A002},
-        marks=pytest.mark.xfail(strict=True, reason="paraphrase: 'went missing' vs 'were listed as missing' -> abstains"),
-        id="Indians went missing",
     ),
     pytest.param(
         "Which session of the IRIGC-TEC did Jaishankar co-chair?", "26th", {A001},
@@ -188,7 +184,6 @@ NEAR_MISSES = [
     "What was the trade deficit in 2019?",
     "How much LNG did India buy from Russia in 2024?",
     "How much oil did India import from the U.S.?",
-    "How many Indians work in Russian IT companies?",
     "What did Putin say to Jaishankar?",
 ]
 
@@ -210,12 +205,13 @@ def test_unanswerable_question_abstains_and_offers_related_passages(ask, source_
     [
         pytest.param(
             "Who is the prime minister of Russia?",
-            marks=pytest.mark.xfail(strict=True, reason="answers 'Narendra Modi' (India's PM) from a sentence naming Russia"),
+            marks=pytest.mark.xfail(strict=True, reason="answers 'Manturov' (Russia's *First Deputy* Prime Minister)"),
         ),
         pytest.param(
             "How many Russian soldiers died in Ukraine?",
             marks=pytest.mark.xfail(strict=True, reason="answers 12 (Indians killed) for Russian soldiers"),
         ),
+        "How many Indians work in Russian IT companies?",
         pytest.param(
             "How many consulates does India have in Russia?",
             marks=pytest.mark.xfail(strict=True, reason="answers 'two' (the new consulates to be opened)"),

@@ -55,7 +55,7 @@ def test_user_turns_ignores_malformed_items():
 
 def test_dependent_question_searches_with_the_earlier_question():
     question, query = with_history(analyse(KILLED), [RECRUITED])
-    assert query == f"{KILLED} {RECRUITED}"
+    assert query.startswith(KILLED) and RECRUITED in query
     assert question.text == KILLED
     assert {t.text for t in question.context_terms} >= {"indians", "recruited"}
     assert all(t.from_history for t in question.context_terms)
@@ -68,11 +68,11 @@ def test_independent_question_is_left_alone():
 
 
 def test_only_the_last_turns_are_used():
-    earlier = ["Who is Russia's foreign minister?", "Where will the new consulates open?", RECRUITED]
+    oldest = "Who is Russia's foreign minister?"
+    earlier = [oldest] + [f"Which question number {n} is this?" for n in range(MAX_TURNS_BACK - 1)] + [RECRUITED]
     _question, query = with_history(analyse(KILLED), earlier)
-    assert earlier[-1] in query and earlier[-2] in query
-    assert earlier[0] not in query
-    assert MAX_TURNS_BACK == 2
+    assert all(turn in query for turn in earlier[-MAX_TURNS_BACK:])
+    assert oldest not in query
 
 
 def test_bare_continuation_inherits_the_previous_answer_type():
@@ -80,7 +80,6 @@ def test_bare_continuation_inherits_the_previous_answer_type():
     assert question.answer_type == "count"
 
 
-@pytest.mark.xfail(strict=True, reason="'What about X?' is typed 'entity' (what + noun), so it never inherits the type")
 def test_what_about_continuation_inherits_the_previous_answer_type():
     question, _query = with_history(analyse("What about the ones listed as missing?"), [RECRUITED])
     assert question.answer_type == "count"
@@ -112,10 +111,7 @@ FOLLOW_UPS = [
     ("What was two-way trade worth in 2024–25?", "And India's exports?", "$4.88 billion"),
     ("When did Jaishankar meet Putin?", "How long was the visit?", "three-day"),
     ("Where will the new Indian consulates open?", "How many?", "two"),
-    pytest.param(
-        RECRUITED, "What about the ones listed as missing?", "16",
-        marks=pytest.mark.xfail(strict=True, reason="'What about X?' does not inherit 'how many': answers 'Russian Army'"),
-    ),
+    (RECRUITED, "What about the ones listed as missing?", "16"),
 ]
 
 
@@ -124,7 +120,7 @@ def test_follow_up_is_answered_in_the_light_of_the_earlier_question(engine, sour
     answer = engine.ask(question, history=[earlier])
     assert not answer.abstained
     assert answer.short == expected
-    assert answer.query == f"{question} {earlier}"
+    assert answer.query.startswith(question) and earlier in answer.query
     c = next(c for c in answer.citations if c.answer_start is not None)
     assert source_text(c.source)[c.answer_start : c.answer_end] == expected
 
