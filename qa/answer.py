@@ -18,7 +18,7 @@ from qa.chunking import Span
 from qa.coverage import Coverage, TermMatcher
 from qa.extract import Candidate, numeric_value
 from qa.index import CorpusIndex
-from qa.picking import Pick, pick_short
+from qa.picking import Pick, candidates_for, pick_short
 from qa.question import QUANTITY_TYPES, SPECIFIC_ROLES, Question, Term
 from qa.results import Answer, Citation
 from qa.retrieve import RetrievedChunk
@@ -42,6 +42,11 @@ CLOSENESS_WEIGHT = 0.15
 SECOND_SENTENCE_RATIO = 0.85
 #: A sentence from another article within this share is compared for disagreement.
 CONFLICT_RATIO = 0.75
+#: Sentences of other articles this similar to the answer's sentence state the same fact
+#: (and are checked for a differing figure even when retrieval did not return them).
+SAME_FACT_SIMILARITY = 0.7
+#: Two figures further apart than this factor are two facts, not two reports of one.
+MAX_DISAGREEMENT = 1.5
 #: Other articles that give the same short answer, cited at most.
 MAX_CORROBORATING = 1
 #: Sentences shown for a non-factual question, at most.
@@ -145,7 +150,7 @@ class Answerer:
         if question.wants_fact:
             with_short = [s for s in supporting if s.short is not None]
             if with_short:
-                return self._factual(question, with_short, passages)
+                return self._factual(question, with_short, passages, scored)
             if question.answer_type in QUANTITY_TYPES + ("date", "duration", "person", "place"):
                 return self._abstain(question, scored, passages)
         if supporting:
@@ -164,30 +169,51 @@ class Answerer:
         for chunk in chunks:
             for i in self._sentences_in(chunk):
                 best_retrieval[i] = max(best_retrieval.get(i, 0.0), chunk.score / top)
-        if not best_retrieval:
+        scored = self._score(question, terms, best_retrieval, query_vector)
+        if question.answer_type in QUANTITY_TYPES + ("date",) and scored:
+            scored = self._with_other_articles(question, terms, scored, query_vector)
+        return scored
+
+    def _score(self, question, terms, retrieval: dict[int, float], query_vector) -> list[Scored]:
+        """Score sentences ``retrieval`` (index -> retrieval score 0..1), best first."""
+        ids = [i for i in sorted(retrieval) if i not in self._headings]  # a headline is never an answer
+        if not ids:
             return []
-        ids = sorted(best_retrieval)
         dense = self.index.sentence_vectors[ids] @ query_vector
         scored = []
         for i, d in zip(ids, dense):
-            if i in self._headings:
-                continue  # a headline is context for the next sentence, never an answer
             span = self.index.sentences[i]
-            text = self._text(span)
             coverage = self.matcher.coverage(terms, i, self._neighbours(i), question.relations)
             pick = pick_short(
-                question, text, coverage, self.matcher.sentences[i], self.lexicon, self.matcher.similarity
+                question, self._text(span), coverage, self.matcher.sentences[i], self.lexicon, self.matcher.similarity
             )
             score = (
                 COVERAGE_WEIGHT * coverage.score
                 + DENSE_WEIGHT * float(d)
-                + RETRIEVAL_WEIGHT * best_retrieval[i]
+                + RETRIEVAL_WEIGHT * retrieval[i]
                 + CLOSENESS_WEIGHT * (pick.closeness if pick else 0.0)
             )
             fits = self._fits(question, terms, i)
-            scored.append(Scored(i, span, coverage, float(d), best_retrieval[i], pick, score, fits))
+            scored.append(Scored(i, span, coverage, float(d), retrieval[i], pick, score, fits))
         scored.sort(key=lambda s: s.score, reverse=True)
         return scored
+
+    def _with_other_articles(self, question, terms, scored: list[Scored], query_vector) -> list[Scored]:
+        """Add the sentences of other articles that state the same fact as the best one,
+        even if retrieval missed them, so a differing figure is shown, not hidden."""
+        best = next((s for s in scored if s.supports and s.short is not None), None)
+        if best is None:
+            return scored
+        vectors = self.index.sentence_vectors
+        seen = {s.index for s in scored}
+        same_fact = {
+            i: 0.0
+            for i in map(int, np.flatnonzero(vectors @ vectors[best.index] >= SAME_FACT_SIMILARITY))
+            if i not in seen and self.index.sentences[i].source != best.span.source
+        }
+        if not same_fact:
+            return scored
+        return sorted(scored + self._score(question, terms, same_fact, query_vector), key=lambda s: s.score, reverse=True)
 
     def _fits(self, question: Question, terms: list[Term], i: int) -> bool:
         """Conditions that word overlap alone does not check."""
@@ -230,15 +256,30 @@ class Answerer:
 
     # -- answers -----------------------------------------------------------
 
-    def _factual(self, question: Question, ranked: list[Scored], passages: list[Citation]) -> Answer:
+    def _factual(
+        self, question: Question, ranked: list[Scored], passages: list[Citation], scored: list[Scored]
+    ) -> Answer:
+        """The short answer from the best supporting sentence ``ranked[0]``; other articles'
+        sentences among ``scored`` corroborate it or, giving another figure, are shown beside it."""
         best = ranked[0]
         short_text = best.short.text
         cited = [best]
         alternatives: list[Scored] = []
-        for other in ranked[1:]:
-            if other.score < best.score * CONFLICT_RATIO:
-                break
-            if other.span.source == best.span.source or other.short is None:
+        vectors = self.index.sentence_vectors
+        for other in scored:
+            if other is best or other.span.source == best.span.source:
+                continue
+            close_in_rank = other.short is not None and other.supports and other.score >= best.score * CONFLICT_RATIO
+            # A sentence saying the same thing as the answer's is evidence for (or against)
+            # its figure even if it shares fewer words with the question.
+            same_fact = (
+                float(vectors[other.index] @ vectors[best.index]) >= SAME_FACT_SIMILARITY
+                and other.fits
+                and not other.coverage.clash
+            )
+            if same_fact and other.short is None:
+                other = self._repicked(question, other, best.short)
+            if other.short is None or not (close_in_rank or same_fact):
                 continue
             if any(o.span.source == other.span.source for o in cited + alternatives):
                 continue
@@ -246,7 +287,7 @@ class Answerer:
                 if len(cited) <= MAX_CORROBORATING:
                     cited.append(other)  # another article says the same: corroboration
             elif question.answer_type in QUANTITY_TYPES + ("date",) and _comparable(best.short, other.short):
-                alternatives.append(other)
+                alternatives.append(other)  # another article gives another figure for it
         citations = [self._citation(s) for s in cited + alternatives]
         if alternatives:
             lines = ["The articles give different figures:"]
@@ -266,6 +307,17 @@ class Answerer:
             query=question.text,
             alternatives=[s.short.text for s in alternatives],
         )
+
+    def _repicked(self, question: Question, s: Scored, like: Candidate) -> Scored:
+        """``s`` with the candidate that corresponds to ``like`` (the nearest figure of its kind),
+        however far it sits from the question's words."""
+        value = numeric_value(like.text)
+        candidates = [c for c in candidates_for(question, self._text(s.span), self.lexicon) if c.kind == like.kind]
+        if value is None or not candidates:
+            return s
+        scale = max(abs(value), 1e-9)
+        best = min(candidates, key=lambda c: abs((numeric_value(c.text) or float("inf")) - value) / scale)
+        return replace(s, pick=Pick(best, 0.0))
 
     def _sentences(self, question: Question, ranked: list[Scored], passages: list[Citation]) -> Answer:
         chosen = [ranked[0]]
@@ -333,10 +385,15 @@ def _same_answer(a: str, b: str) -> bool:
 
 
 def _comparable(a: Candidate, b: Candidate) -> bool:
-    """Two answers of the same kind that can disagree: two sums of money, two full dates
-    (not "August 21" against "later this year", which describe different events)."""
+    """Two answers of the same kind that can disagree: two sums of money within a factor of
+    `MAX_DISAGREEMENT` ($68 billion against $68.7 billion, not against $4.88 billion, which is
+    another fact), two full dates (not "August 21" against "later this year")."""
     if a.kind != b.kind:
         return False
+    va, vb = numeric_value(a.text), numeric_value(b.text)
+    if va is not None and vb is not None and a.kind != "date":
+        low, high = sorted((abs(va), abs(vb)))
+        return low > 0 and high / low <= MAX_DISAGREEMENT
     if a.kind == "date":
         return any(ch.isdigit() for ch in a.text) and any(ch.isdigit() for ch in b.text)
     return True

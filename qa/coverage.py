@@ -288,10 +288,12 @@ class TermMatcher:
             return 0.0, ()
         # Meaning is compared between common words only: "city" is not "Moscow".
         sims = vectors @ self.word_vector(term.text)
-        best = int(sims.argmax())
-        if sims[best] >= threshold:
-            word = sentence.words[self._common_positions[index][best]]
-            return SIMILAR_CREDIT, tuple(i for i, w in enumerate(sentence.words) if w == word)
+        for best in np.argsort(-sims):
+            if sims[best] < threshold:
+                break
+            word = sentence.words[self._common_positions[index][int(best)]]
+            if not opposites(term.text, word):
+                return SIMILAR_CREDIT, tuple(i for i, w in enumerate(sentence.words) if w == word)
         return 0.0, ()
 
     def coverage(
@@ -382,6 +384,19 @@ def _pair_state(name: Term, word: Term, sentence: SentenceTerms) -> str:
     if not states:
         return "absent"
     return "agree" if "agree" in states else "clash"
+
+
+#: Prefixes that turn a word into its opposite: "exports"/"imports", "increase"/"decrease".
+OPPOSITE_PREFIXES = (("ex", "im"), ("ex", "in"), ("in", "out"), ("in", "de"), ("up", "down"), ("over", "under"), ("max", "min"))
+
+
+def opposites(a: str, b: str) -> bool:
+    """Embeddings put opposites close together ("exports" ~ "imports"); they must not match."""
+    for p, q in OPPOSITE_PREFIXES:
+        for x, y in ((a, b), (b, a)):
+            if x.startswith(p) and y.startswith(q) and len(x) - len(p) >= 3 and x[len(p):] == y[len(q):]:
+                return True
+    return False
 
 
 def _relation_state(preposition: str, name: Term, sentence: SentenceTerms) -> str:

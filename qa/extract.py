@@ -68,6 +68,8 @@ class Candidate:
 def _trim(sentence: str, start: int, end: int) -> tuple[int, int]:
     while start < end and sentence[start] in " ,;:'\"\u201c\u201d\u2018\u2019(":
         start += 1
+    if re.search(r"[A-Za-z]['\u2019]s$", sentence[start:end]):  # "New Delhi's" -> "New Delhi"
+        end -= 2
     while end > start and sentence[end - 1] in " ,;:'\"\u201c\u201d\u2018\u2019).":
         end -= 1
     return start, end

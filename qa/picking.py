@@ -114,7 +114,13 @@ def candidates_for(question: Question, sentence: str, lexicon) -> list[Candidate
 
 
 def pick_short(
-    question: Question, sentence: str, coverage: Coverage, terms: SentenceTerms, lexicon, similarity=None
+    question: Question,
+    sentence: str,
+    coverage: Coverage,
+    terms: SentenceTerms,
+    lexicon,
+    similarity=None,
+    min_closeness: float = MIN_CLOSENESS,
 ) -> Pick | None:
     """The best short answer in ``sentence`` for ``question``, or None.
 
@@ -160,7 +166,7 @@ def pick_short(
             closeness += HEAD_NOUN_BONUS
         if best is None or closeness > best.closeness:
             best = Pick(cand, closeness)
-    return best if best is not None and best.closeness >= MIN_CLOSENESS else None
+    return best if best is not None and best.closeness >= min_closeness else None
 
 
 def _starts_a_change(sentence: str, cand: Candidate, question: Question) -> bool:

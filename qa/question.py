@@ -40,7 +40,7 @@ _TYPE_RULES: list[tuple[str, str]] = [
     (DURATION, r"\bhow long\b|\bfor how many (?:days|weeks|months|years)\b|\bhow many days\b"),
     (COUNT, r"\bhow many\b|\bnumber of\b"),
     (MONEY, r"\bhow much\b|\b(?:worth|valued|cost)\b|\bwhat (?:was|is|were|are) the (?:\w+ ){0,3}" + _MONEY_NOUNS + r"\b"
-     r"|\bhow (?:big|large)\b|\bwhat (?:was|is) the value\b"),
+     r"|\bhow (?:big|large)\b|\bwhat (?:was|is) the value\b|\b(?:what|which) (?:figure|amount|sum)\b"),
     (DATE, r"^(?:\w+ )?when\b|\bwhen\??$|\b(?:what|which) (?:\w+ )?(?:date|day|year|month|time)\b|\bon what day\b"),
     (PERSON, r"^(?:who|whom|whose)\b|(?:^|, |\band )(?:who|whom|whose)\b|" + _WH_NOUN + r"(?:\w+ ){0,2}" + _PERSON_NOUNS + r"\b"),
     (PLACE, r"^(?:\w+ )?where\b|\bwhere\??$|" + _WH_NOUN + r"(?:\w+ ){0,2}" + _PLACE_NOUNS + r"\b|\bin what (?:city|country)\b"),
@@ -246,7 +246,7 @@ def focus_word(text: str) -> str | None:
 #: Words that only say which kind of answer is wanted ("how *long*", "what *share*").
 _CUE_WORDS = {
     DATE: {"date", "day", "week", "month", "year", "time"},
-    MONEY: {"big", "large", "size", "sum", "value"},
+    MONEY: {"big", "large", "size", "sum", "value", "figure", "amount"},
     COUNT: {"big", "large", "size"},
     DURATION: {"long"},
     MULTIPLE: {"times", "factor", "fold"},
