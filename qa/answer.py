@@ -59,6 +59,14 @@ DUPLICATE_SIMILARITY = 0.9
 #: A line without final punctuation and at most this many words is a heading.
 HEADING_MAX_WORDS = 16
 
+#: "Which *organisation* ...?" is answered by a name ("the United Nations") that rarely
+#: repeats the category word, so these head nouns need not appear in the passage.
+CATEGORY_NOUNS = frozenset(
+    """organisation organisations organization organizations body bodies bloc blocs group groups grouping
+    groupings institution institutions agency agencies initiative initiatives programme program scheme
+    project projects platform platforms forum alliance country countries city cities place places
+    thing things one ones name names term word words""".split()
+)
 #: A speaker is the subject of a speech verb at most this many words after it.
 SPEAKER_WINDOW = 15
 #: Verbs that attribute words to a speaker.
@@ -137,12 +145,21 @@ class Answerer:
         """Question words that need an embedding before `answer` (embed them with the query)."""
         return self.matcher.unknown_words(question.terms + question.context_terms)
 
-    def answer(self, question: Question, chunks: list[RetrievedChunk], query_vector: np.ndarray) -> Answer:
-        """The answer to a `prepare`d question from the retrieved chunks."""
+    def answer(
+        self, question: Question, chunks: list[RetrievedChunk], query_vector: np.ndarray, top_k: int | None = None
+    ) -> Answer:
+        """The answer to a `prepare`d question from the retrieved chunks.
+
+        The first ``top_k`` chunks are read; the rest are a reserve, read only when a
+        question asking for a fact (a number, a date, a name) finds none of its kind.
+        """
         terms, context = question.terms, question.context_terms
         self.matcher.prefetch(terms + context)
-        scored = self._score_sentences(question, terms + context, chunks, query_vector)
-        passages = [self._chunk_citation(c) for c in chunks]
+        primary = chunks[:top_k] if top_k else chunks
+        scored = self._score_sentences(question, terms + context, primary, query_vector)
+        if question.wants_fact and len(chunks) > len(primary) and not any(s.supports and s.short for s in scored):
+            scored = self._score_sentences(question, terms + context, chunks, query_vector)
+        passages = [self._chunk_citation(c) for c in primary]
         if not terms and not context:
             # Nothing to look for ("the of and to", or a script the corpus does not use).
             return self._abstain(question, scored, passages)
@@ -222,7 +239,11 @@ class Answerer:
             if term.from_history:
                 continue
             role = question.answer_type == "person" and term.text in SPECIFIC_ROLES
-            head = question.answer_type == "entity" and term.text == question.head_noun
+            head = (
+                question.answer_type == "entity"
+                and term.text == question.head_noun
+                and term.text not in CATEGORY_NOUNS
+            )
             if (role or head) and not any(self.matcher.match(term, j, strict=True)[0] > 0 for j in near):
                 return False
         if question.speaker:

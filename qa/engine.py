@@ -116,7 +116,7 @@ class QAEngine:
         self._answerer.matcher.add_word_vectors(words, word_vectors)
         query_vector = np.asarray(query_embedding, dtype=np.float32)
         chunks = self._retriever.retrieve(query, query_vector.tolist())
-        answer = self._answerer.answer(parsed, chunks, query_vector)
+        answer = self._answerer.answer(parsed, chunks, query_vector, top_k=self._retriever.top_k)
         return replace(answer, question=parsed.text, query=query)
 
     # -- what the UI shows ---------------------------------------------------

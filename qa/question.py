@@ -36,13 +36,14 @@ _AUX = r"(?:did|does|do|is|was|are|were|has|have|had|will|would|could|should|can
 # Ordered: the first matching rule wins.
 _TYPE_RULES: list[tuple[str, str]] = [
     (MULTIPLE, r"\bhow many times\b|\bby what factor\b|\bhow many[- ]fold\b|\b\w+-?fold\b.*\?$"),
-    (PERCENT, r"\bwhat (?:percent|percentage|share|proportion|fraction)\b|\bhow much of\b|\bpercent(?:age)?\b"),
+    (PERCENT, r"\bwhat (?:(?:is|was|are|were) )?(?:the )?(?:percent|percentage|share|proportion|fraction)\b|\bhow much of\b|\bpercent(?:age)?\b"),
     (DURATION, r"\bhow long\b|\bfor how many (?:days|weeks|months|years)\b|\bhow many days\b"),
     (COUNT, r"\bhow many\b|\bnumber of\b"),
     (MONEY, r"\bhow much\b|\b(?:worth|valued|cost)\b|\bwhat (?:was|is|were|are) the (?:\w+ ){0,3}" + _MONEY_NOUNS + r"\b"
      r"|\bhow (?:big|large)\b|\bwhat (?:was|is) the value\b|\b(?:what|which) (?:figure|amount|sum)\b"),
     (DATE, r"^(?:\w+ )?when\b|\bwhen\??$|\b(?:what|which) (?:\w+ )?(?:date|day|year|month|time)\b|\bon what day\b"),
-    (PERSON, r"^(?:who|whom|whose)\b|(?:^|, |\band )(?:who|whom|whose)\b|" + _WH_NOUN + r"(?:\w+ ){0,2}" + _PERSON_NOUNS + r"\b"),
+    (PERSON, r"^(?:who|whom|whose)\b|(?:^|, |\band )(?:who|whom|whose)\b|" + _WH_NOUN + r"(?:\w+ ){0,2}" + _PERSON_NOUNS + r"\b"
+     r"|^what (?:is|was) the (?:\w+ ){0,3}" + _PERSON_NOUNS + r"[?.!]?$"),
     (PLACE, r"^(?:\w+ )?where\b|\bwhere\??$|" + _WH_NOUN + r"(?:\w+ ){0,2}" + _PLACE_NOUNS + r"\b|\bin what (?:city|country)\b"),
     # tariffs and rates are percentages
     (PERCENT, r"\b(?:what|which|how high|how much) (?:\w+ ){0,3}(?:tariffs?|rate|rates|duty|duties|penalty|levy)\b"),
@@ -126,8 +127,29 @@ def clean_question(question: object) -> str:
     return cleaned
 
 
+_CANONICAL_FORMS: list[tuple[re.Pattern, str]] = [
+    # "what's" -> "what is"
+    (re.compile(r"^(what|who|where|when|how|which)'s\b"), r"\1 is"),
+    # "Name the minister." / "Tell me the figure" -> "what is the ..."
+    (re.compile(r"^(?:please )?(?:name|give|tell me|state|identify|find|show me|show)(?: me)? (the|a|an|all|some)\b"), r"what is \1"),
+    # "what is the name of the initiative" -> "which initiative"
+    (re.compile(r"^what (?:is|was|are|were) the names? of (?:the |a |an )?"), "which "),
+    # "Russian foreign minister name" -> "who is the Russian foreign minister"
+    (re.compile(r"^(.*\b" + _PERSON_NOUNS + r")'?s? names?\??$"), r"who is the \1"),
+]
+
+
+def canonical(text: str) -> str:
+    """The question in a plain form the type rules read: folded, question word fixed,
+    contractions and imperatives ("Name the ...") turned into "what is ..."."""
+    folded = fold(fix_wh_typo(text)).strip()
+    for pattern, replacement in _CANONICAL_FORMS:
+        folded = pattern.sub(replacement, folded)
+    return folded
+
+
 def answer_type(text: str) -> str:
-    folded = fold(text).strip()
+    folded = canonical(text)
     for kind, pattern in _DEPENDENT_TYPE_OVERRIDES:
         if re.search(pattern, folded) and not re.search(r"\bhow many times\b", folded):
             return kind
@@ -150,7 +172,8 @@ def question_terms(text: str, from_history: bool = False) -> list[Term]:
     predicate_marked = False
     for i, tok in enumerate(tokens(text)):
         word = tok.text
-        if word in STOPWORDS or word in QUESTION_WORDS or len(word) < 2 and not word.isdigit():
+        base = word.split("'")[0]  # "what's" is "what"
+        if base in STOPWORDS or base in QUESTION_WORDS or len(word) < 2 and not word.isdigit():
             continue
         original = text[tok.start : tok.end]
         capitalised = case_informative and (
@@ -284,7 +307,7 @@ def analyse(text: str) -> Question:
     ('count', ['indians', 'recruited'])
     """
     cleaned = clean_question(text)
-    kind = answer_type(fix_wh_typo(cleaned))
+    kind = answer_type(cleaned)
     cues = _CUE_WORDS.get(kind, set())
     terms = [t for t in question_terms(cleaned) if t.text not in cues]
     return Question(
@@ -293,6 +316,6 @@ def analyse(text: str) -> Question:
         terms=terms,
         relations=relations(cleaned, terms),
         focus=focus_word(cleaned),
-        head_noun=head_noun(fix_wh_typo(cleaned)),
-        speaker=speaker(fix_wh_typo(cleaned)),
+        head_noun=head_noun(canonical(cleaned)),
+        speaker=speaker(canonical(cleaned)),
     )

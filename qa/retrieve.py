@@ -19,6 +19,9 @@ DENSE_WEIGHT = 0.5
 #: Each side retrieves this many times top_k before fusion, so a chunk ranked
 #: low by one side can still be lifted by the other.
 CANDIDATE_FACTOR = 2
+#: Chunks returned beyond top_k, best first, for the answerer to fall back on when the
+#: first top_k hold no answer of the kind asked for.
+RESERVE_FACTOR = 2
 
 
 @dataclass(frozen=True)
@@ -55,7 +58,8 @@ class Retriever:
 
         logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
 
-        candidates = top_k * CANDIDATE_FACTOR if mode == "hybrid" else top_k
+        depth = top_k * RESERVE_FACTOR
+        candidates = depth * CANDIDATE_FACTOR if mode == "hybrid" else depth
         dense = index.vector_index.as_retriever(similarity_top_k=min(candidates, len(index.nodes)))
         if mode == "dense":
             return cls(dense, mode, top_k)
@@ -71,7 +75,7 @@ class Retriever:
             [dense, bm25],
             mode=FUSION_MODE,
             retriever_weights=[DENSE_WEIGHT, 1.0 - DENSE_WEIGHT],
-            similarity_top_k=top_k,
+            similarity_top_k=depth,
             num_queries=1,  # no LLM here to write query variants
             use_async=False,
             llm=MockLLM(),  # never called with num_queries=1; keeps Settings.llm (OpenAI) out
@@ -79,11 +83,14 @@ class Retriever:
         return cls(fused, mode, top_k)
 
     def retrieve(self, query: str, query_embedding: list[float] | None = None) -> list[RetrievedChunk]:
-        """Chunks for ``query``, best first. A given embedding spares a second model call."""
+        """Chunks for ``query``, best first: ``top_k`` of them, then up to as many in reserve.
+
+        A given embedding spares a second model call.
+        """
         from llama_index.core.schema import QueryBundle
 
         bundle = QueryBundle(query_str=query, embedding=query_embedding)
-        results = self._retriever.retrieve(bundle)[: self.top_k]
+        results = self._retriever.retrieve(bundle)[: self.top_k * RESERVE_FACTOR]
         return [
             RetrievedChunk(
                 node_id=r.node.node_id,
