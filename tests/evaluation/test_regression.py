@@ -11,12 +11,16 @@ import pytest
 from qa.evaluation.dataset import load_questions
 from qa.evaluation.harness import run_eval
 
-# Floors, set by the lead from measured figures (a little below them, so noise
-# does not fail the build but a real regression does). 0.0 until measured.
-MIN_HAS_ANS_F1 = 0.0
-MIN_CONTAINS = 0.0
-MIN_CITATION_SUPPORT = 0.0
-MIN_NO_ANS_ACCURACY = 0.0
+# Floors just under the figures measured on 2026-11-22 (both splits, hybrid retrieval:
+# HasAns F1 0.55, contains 0.70, citation support 0.87, NoAns 0.90; dev HasAns F1 0.64,
+# heldout 0.35). The run is deterministic on one machine, so a drop below a floor is a
+# regression, not noise. Raise them when the engine improves.
+MIN_HAS_ANS_F1 = 0.53
+MIN_CONTAINS = 0.68
+MIN_CITATION_SUPPORT = 0.85
+MIN_NO_ANS_ACCURACY = 0.88
+#: Per split HasAns F1 floors: a change that helps dev but hurts heldout is overfitting.
+MIN_SPLIT_HAS_ANS_F1 = {"dev": 0.62, "heldout": 0.33}
 #: Citation offsets must always reproduce the source text.
 REQUIRED_CITATION_VALIDITY = 1.0
 
@@ -48,5 +52,6 @@ def test_unanswerable_questions_abstain_above_floor(run):
 
 
 @pytest.mark.parametrize("split", ["dev", "heldout"])
-def test_each_split_is_scored(run, split):
+def test_each_split_stays_above_its_floor(run, split):
     assert run.by_split[split].count > 0
+    assert run.by_split[split].has_ans_f1 >= MIN_SPLIT_HAS_ANS_F1[split]
