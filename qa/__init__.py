@@ -16,7 +16,14 @@ import threading
 
 from qa.config import Settings
 from qa.engine import QAEngine
-from qa.errors import BadQuestion, CorpusError, IndexCorrupt, IndexMissing, ModelError, QAError
+from qa.errors import (
+    BadQuestion,
+    CorpusError,
+    IndexCorrupt,
+    IndexMissing,
+    ModelError,
+    QAError,
+)
 from qa.results import Answer, Citation
 
 __all__ = [

@@ -15,11 +15,12 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from qa.chunking import Span
+from qa.conditions import conditions_hold
 from qa.coverage import Coverage, TermMatcher
 from qa.extract import Candidate, numeric_value
 from qa.index import CorpusIndex
 from qa.picking import Pick, candidates_for, pick_short
-from qa.question import QUANTITY_TYPES, SPECIFIC_ROLES, Question, Term
+from qa.question import QUANTITY_TYPES, Question, Term
 from qa.results import Answer, Citation
 from qa.retrieve import RetrievedChunk
 from qa.text import fold
@@ -58,25 +59,6 @@ DUPLICATE_SIMILARITY = 0.9
 
 #: A line without final punctuation and at most this many words is a heading.
 HEADING_MAX_WORDS = 16
-
-#: "Which *organisation* ...?" is answered by a name ("the United Nations") that rarely
-#: repeats the category word, so these head nouns need not appear in the passage.
-CATEGORY_NOUNS = frozenset(
-    """organisation organisations organization organizations body bodies bloc blocs group groups grouping
-    groupings institution institutions agency agencies initiative initiatives programme program scheme
-    project projects platform platforms forum alliance country countries city cities place places
-    thing things one ones name names term word words""".split()
-)
-#: A speaker is the subject of a speech verb at most this many words after it.
-SPEAKER_WINDOW = 15
-#: Verbs that attribute words to a speaker.
-SPEECH_VERBS = frozenset(
-    """said says say saying added adds noted notes stressed stresses told tells emphasised emphasized
-    emphasises emphasizes remarked stated states reiterated underlined highlighted described describing
-    called calling opened responding replied asked urged conveyed announced expressed raised reaffirmed
-    dismissed hailed refuted welcomed echoed acknowledged insisted argued warned explained pointed
-    characterizing characterising brought""".split()
-)
 
 ABSTAIN_TEXT = "The articles don't say. I found no passage that answers this question."
 
@@ -233,36 +215,7 @@ class Answerer:
         return sorted(scored + self._score(question, terms, same_fact, query_vector), key=lambda s: s.score, reverse=True)
 
     def _fits(self, question: Question, terms: list[Term], i: int) -> bool:
-        """Conditions that word overlap alone does not check."""
-        near = [i] + self._neighbours(i)
-        for term in terms:
-            if term.from_history:
-                continue
-            role = question.answer_type == "person" and term.text in SPECIFIC_ROLES
-            head = (
-                question.answer_type == "entity"
-                and term.text == question.head_noun
-                and term.text not in CATEGORY_NOUNS
-            )
-            if (role or head) and not any(self.matcher.match(term, j, strict=True)[0] > 0 for j in near):
-                return False
-        if question.speaker:
-            speaker_terms = [t for t in terms if t.proper and fold(question.text)[t.start : t.end] in question.speaker]
-            if speaker_terms and not any(self._attributed(speaker_terms, j) for j in (i, i - 1) if j in near):
-                return False
-        return True
-
-    def _attributed(self, speaker_terms: list[Term], j: int) -> bool:
-        """Sentence ``j`` has the speaker as the subject of a speech verb ("Lavrov added")."""
-        sentence = self.matcher.sentences[j]
-        verbs = [k for k, w in enumerate(sentence.words) if w in SPEECH_VERBS]
-        if not verbs:
-            return False
-        for term in speaker_terms:
-            credit, positions = self.matcher.match(term, j)
-            if credit < 1.0 or not any(0 < v - p <= SPEAKER_WINDOW for p in positions for v in verbs):
-                return False
-        return True
+        return conditions_hold(question, terms, self.matcher, i, self._neighbours(i))
 
     def _sentences_in(self, chunk: RetrievedChunk) -> list[int]:
         return [

@@ -12,15 +12,14 @@ abstains.
 from __future__ import annotations
 
 import math
-import re
-from functools import lru_cache
 from dataclasses import dataclass, replace
 
 import numpy as np
 
-from qa.extract import numeric_value, pattern_candidates
+from qa.contradiction import contradicts
 from qa.question import Term
-from qa.text import QUESTION_WORDS, STOPWORDS, Token, edit_distance_at_most, stem, tokens
+from qa.text import QUESTION_WORDS, STOPWORDS, edit_distance_at_most, stem
+from qa.words import SentenceTerms, expansions, opposites, sentence_terms
 
 #: Cosine between two word embeddings above which the words count as the same idea.
 WORD_SIMILARITY = 0.55
@@ -44,80 +43,6 @@ TOPIC_MIN_MENTIONS = 3
 UNKNOWN_WORD_WEIGHT = 0.6
 #: For placing the short answer, the question's main verb counts this many times.
 PREDICATE_WEIGHT = 2.0
-#: Countries and their peoples: a clash between two of these is a real contradiction.
-NATIONALITY_STEMS = frozenset(
-    {"russia", "russian", "russians", "india", "indian", "indians", "china", "chinese", "ukrain", "ukrainian",
-     "ukrainians", "us", "u.s", "usa", "america", "american", "americans", "uk", "britain", "british",
-     "eu", "european"}
-)
-
-#: Spelling variants that carry the same meaning (general English, not corpus-specific).
-ALIASES: dict[str, set[str]] = {}
-for _group in (
-    {"russia", "russian", "russians"},
-    {"india", "indian", "indians"},
-    {"china", "chinese"},
-    {"ukrain", "ukrainian", "ukrainians"},
-    {"us", "u.s", "usa", "america", "american", "americans"},
-    {"uk", "britain", "british"},
-    {"eu", "european"},
-    {"un", "nation"},
-    {"defenc", "defens"},
-    {"sergey", "sergei"},
-    {"minist", "ministri"},
-    {"militari", "armi"},
-):
-    for _word in _group:
-        ALIASES[_word] = _group
-
-
-@dataclass
-class SentenceTerms:
-    """The match material of one sentence, computed once at load."""
-
-    tokens: list[Token]
-    stems: set[str]
-    words: list[str]  # folded tokens, for embedding look-ups
-    caps: list[bool]  # token capitalised in the original text
-    keys: list[frozenset[str]]  # each token's `expansions`
-    #: Positions of common words (not names, numbers or stopwords): the ones compared by meaning.
-    common: list[int]
-
-
-def sentence_terms(text: str) -> SentenceTerms:
-    toks = tokens(text)
-    stems: set[str] = set()
-    for tok in toks:
-        stems |= expansions(tok.text)
-    for cand in pattern_candidates(text, ("money", "percent", "number")):
-        value = numeric_value(cand.text)
-        if value is not None and value == int(value):
-            stems.add(str(int(value)))
-    caps = [text[t.start : t.start + 1].isupper() for t in toks]
-    words = [t.text for t in toks]
-    common = [i for i, w in enumerate(words) if w not in STOPWORDS and not w[0].isdigit() and not caps[i]]
-    return SentenceTerms(
-        tokens=toks, stems=stems, words=words, caps=caps, keys=[expansions(w) for w in words], common=common
-    )
-
-
-@lru_cache(maxsize=65536)
-def expansions(word: str) -> frozenset[str]:
-    """A word's stem, its hyphenated parts' stems, the digits of a number, and known aliases."""
-    base = stem(word)
-    out = {base, word}
-    if any(ch.isdigit() for ch in word):
-        out.add(word.strip("$%").replace(",", ""))
-    if ("-" in word or "/" in word) and not any(ch.isdigit() for ch in word):  # "2024-25" is not "2024"
-        for part in re.split(r"[-/]", word):
-            if part:
-                out.add(stem(part))
-        out.add(stem(word.replace("-", "")))  # "inter-governmental" is "intergovernmental"
-    for s in list(out):
-        out |= ALIASES.get(s, set())
-    return frozenset(out)
-
-
 @dataclass(frozen=True)
 class Coverage:
     #: Weighted share of the question's terms the sentence covers (0..1).
@@ -304,7 +229,6 @@ class TermMatcher:
         ``relations`` are the question's (preposition, name) pairs; the sentence
         contradicts the question when the same preposition takes another nationality.
         """
-        sentence = self.sentences[index]
         required = [t for t in terms if not t.from_history]
         if not required:
             context_positions = [p for t in terms for p in self.match(t, index)[1]]
@@ -340,9 +264,7 @@ class TermMatcher:
             if pos:
                 per_term.append((placing_weight, tuple(pos)))
         context_positions = [p for t in terms if t.from_history for p in self.match(t, index)[1]]
-        clash = self._clash(required, index, helpers) or any(
-            _relation_state(prep, name, self.sentences[index]) == "clash" for prep, name in relations
-        )
+        clash = contradicts(required, relations, self.sentences[index], [self.sentences[h] for h in sorted(helpers)])
         return Coverage(
             score=got / total if total else 1.0,
             names_ok=names_ok,
@@ -353,69 +275,6 @@ class TermMatcher:
             context_positions=tuple(sorted(set(context_positions))),
             clash=clash,
         )
-
-    def _clash(self, terms: list[Term], index: int, helpers: set[int]) -> bool:
-        """A nationality qualifying a word in the question ("*Ukrainian* army") against
-        another nationality qualifying the same word here ("*Russian* military").
-
-        A neighbouring sentence is consulted only for a pair the sentence itself lacks.
-        """
-        for name, word in zip(terms, terms[1:]):
-            if word.proper or word.start - name.end > 1 or not (expansions(name.text) & NATIONALITY_STEMS):
-                continue
-            state = _pair_state(name, word, self.sentences[index])
-            if state == "clash" or (
-                state == "absent" and any(_pair_state(name, word, self.sentences[h]) == "clash" for h in helpers)
-            ):
-                return True
-        return False
-
-
-def _pair_state(name: Term, word: Term, sentence: SentenceTerms) -> str:
-    """"agree" if the sentence qualifies ``word`` by ``name`` (or not at all), "clash" if
-    only by another nationality, "absent" if the word is not there."""
-    name_keys, word_keys = expansions(name.text), expansions(word.text)
-    states = set()
-    for i, keys in enumerate(sentence.keys):
-        if not keys & word_keys:
-            continue
-        before = sentence.keys[i - 1] if i else frozenset()
-        states.add("clash" if before & NATIONALITY_STEMS and not before & name_keys else "agree")
-    if not states:
-        return "absent"
-    return "agree" if "agree" in states else "clash"
-
-
-#: Prefixes that turn a word into its opposite: "exports"/"imports", "increase"/"decrease".
-OPPOSITE_PREFIXES = (("ex", "im"), ("ex", "in"), ("in", "out"), ("in", "de"), ("up", "down"), ("over", "under"), ("max", "min"))
-
-
-def opposites(a: str, b: str) -> bool:
-    """Embeddings put opposites close together ("exports" ~ "imports"); they must not match."""
-    for p, q in OPPOSITE_PREFIXES:
-        for x, y in ((a, b), (b, a)):
-            if x.startswith(p) and y.startswith(q) and len(x) - len(p) >= 3 and x[len(p):] == y[len(q):]:
-                return True
-    return False
-
-
-def _relation_state(preposition: str, name: Term, sentence: SentenceTerms) -> str:
-    """"clash" when the sentence puts only another nationality after ``preposition``
-    ("recruited *by the Russian* military" against "recruited by India")."""
-    name_keys = expansions(name.text)
-    if not name_keys & NATIONALITY_STEMS:
-        return "absent"
-    states = set()
-    for i, word in enumerate(sentence.words):
-        if word != preposition:
-            continue
-        following = [k for k, w in zip(sentence.keys[i + 1 : i + 4], sentence.words[i + 1 : i + 4]) if w not in ("the", "a", "an")]
-        if following and following[0] & NATIONALITY_STEMS:
-            states.add("agree" if following[0] & name_keys else "clash")
-    if not states:
-        return "absent"
-    return "agree" if "agree" in states else "clash"
-
 
 def _near_function_word(word: str) -> bool:
     """One edit from a stopword or question word ("wat", "teh", "whats")."""

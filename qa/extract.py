@@ -154,7 +154,7 @@ def _enumeration_from(sentence: str, lowered: str, start: int) -> Candidate | No
     end = start
     seen_and = False
     item_words = 0
-    for i, w in enumerate(words):
+    for w in words:
         token = w.group(0)
         absolute_end = start + w.end()
         if token in (";", ".", "\u2014", "\u2013"):
@@ -207,7 +207,6 @@ def capitalised_runs(sentence: str) -> list[Candidate]:
     """Runs of capitalised words ("Inter-Governmental Commission", "China"), inner "of/the" allowed."""
     out = []
     for m in _CAP_RUN.finditer(sentence):
-        text = m.group(0)
         start, end = m.start(), m.end()
         # trim lowercase glue at the edges
         while True:

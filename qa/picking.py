@@ -14,7 +14,7 @@ import re
 from dataclasses import dataclass
 
 from qa import extract
-from qa.coverage import NATIONALITY_STEMS, Coverage, SentenceTerms, expansions
+from qa.coverage import Coverage
 from qa.extract import Candidate, numeric_value
 from qa.question import (
     COUNT,
@@ -32,6 +32,7 @@ from qa.question import (
     Question,
 )
 from qa.text import STOPWORDS, fold, stem
+from qa.words import NATIONALITY_STEMS, SentenceTerms, expansions
 
 #: A short answer this far from the question's words is a guess, not an answer.
 MIN_CLOSENESS = 0.1

@@ -12,7 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 
 from qa.errors import BadQuestion
-from qa.text import QUESTION_WORDS, STOPWORDS, Token, fold, tokens
+from qa.text import QUESTION_WORDS, STOPWORDS, fold, tokens
 
 #: Longer input is refused: it is a pasted document, not a question.
 MAX_QUESTION_CHARS = 1000
@@ -186,7 +186,7 @@ def question_terms(text: str, from_history: bool = False) -> list[Term]:
         terms.append(
             Term(
                 text=word,
-                stem=_term_stem(tok),
+                stem=tok.stem,
                 proper=proper,
                 start=tok.start,
                 end=tok.end,
@@ -196,9 +196,6 @@ def question_terms(text: str, from_history: bool = False) -> list[Term]:
         )
     return terms
 
-
-def _term_stem(tok: Token) -> str:
-    return tok.stem
 
 
 _PHRASE_END = frozenset(

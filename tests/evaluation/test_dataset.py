@@ -17,8 +17,8 @@ from qa.evaluation.dataset import (
     SPLIT_FILES,
     UNANSWERABLE_CATEGORIES,
     DatasetError,
-    Evidence,
     EvalQuestion,
+    Evidence,
     load_questions,
     validate,
 )
