@@ -46,6 +46,8 @@ CONFLICT_RATIO = 0.75
 #: Sentences of other articles this similar to the answer's sentence state the same fact
 #: (and are checked for a differing figure even when retrieval did not return them).
 SAME_FACT_SIMILARITY = 0.7
+#: For "which three leaders ...?", sentences within this share of the best score add names.
+GATHER_RATIO = 0.7
 #: Two figures further apart than this factor are two facts, not two reports of one.
 MAX_DISAGREEMENT = 1.5
 #: Other articles that give the same short answer, cited at most.
@@ -236,6 +238,10 @@ class Answerer:
         """The short answer from the best supporting sentence ``ranked[0]``; other articles'
         sentences among ``scored`` corroborate it or, giving another figure, are shown beside it."""
         best = ranked[0]
+        if question.wanted > 1 and question.answer_type in ("person", "place"):
+            gathered = self._gathered(question, ranked)
+            if len(gathered) > 1:
+                return self._several(question, gathered, passages)
         short_text = best.short.text
         cited = [best]
         alternatives: list[Scored] = []
@@ -280,6 +286,32 @@ class Answerer:
             passages=passages,
             query=question.text,
             alternatives=[s.short.text for s in alternatives],
+        )
+
+    def _gathered(self, question: Question, ranked: list[Scored]) -> list[Scored]:
+        """For "which three leaders ...?": distinct names from the best supporting sentences,
+        one sentence each, in rank order, at most as many as asked."""
+        out: list[Scored] = []
+        for s in ranked:
+            if s.score < ranked[0].score * GATHER_RATIO or len(out) >= question.wanted:
+                break
+            if not any(_same_name(s.short.text, o.short.text) for o in out):
+                out.append(s)
+        return out
+
+    def _several(self, question: Question, gathered: list[Scored], passages: list[Citation]) -> Answer:
+        """An answer naming several people or places, each cited to its own sentence."""
+        names = [s.short.text for s in gathered]
+        short = ", ".join(names[:-1]) + " and " + names[-1]
+        quoted = " ".join(f"{self._text(s.span)} [{n}]" for n, s in enumerate(gathered, 1))
+        return Answer(
+            question=question.text,
+            text=f"{short} \u2014 {quoted}",
+            short=short,
+            citations=[self._citation(s) for s in gathered],
+            abstained=False,
+            passages=passages,
+            query=question.text,
         )
 
     def _repicked(self, question: Question, s: Scored, like: Candidate) -> Scored:
@@ -349,6 +381,12 @@ class Answerer:
     def _chunk_citation(self, chunk: RetrievedChunk) -> Citation:
         text = self.index.articles[chunk.source].text[chunk.start : chunk.end]
         return Citation(chunk.source, chunk.start, chunk.end, text, round(chunk.score, 4))
+
+
+def _same_name(a: str, b: str) -> bool:
+    """"Sergey Lavrov", "Lavrov" and "Sergei Lavrov" name one person (same last word)."""
+    wa, wb = fold(a).replace(".", "").split(), fold(b).replace(".", "").split()
+    return bool(wa and wb) and (wa[-1] == wb[-1] or set(wa) <= set(wb) or set(wb) <= set(wa))
 
 
 def _same_answer(a: str, b: str) -> bool:

@@ -203,6 +203,10 @@ def name_candidates(sentence: str, names: list[str]) -> list[Candidate]:
     return sorted(out, key=lambda c: c.start)
 
 
+#: Lower case and digits mixed in one word: a link's code ("pbH06HtTwK"), not a name ("G20" is one).
+_LINK_LIKE = re.compile(r"\b(?=\w*[a-z])(?=\w*\d)\w+")
+
+
 def capitalised_runs(sentence: str) -> list[Candidate]:
     """Runs of capitalised words ("Inter-Governmental Commission", "China"), inner "of/the" allowed."""
     out = []
@@ -219,7 +223,7 @@ def capitalised_runs(sentence: str) -> list[Candidate]:
             if not tail:
                 break
             end = start + tail.start()
-        if end > start and sentence[start].isupper():
+        if end > start and sentence[start].isupper() and not _LINK_LIKE.search(sentence[start:end]):
             c = _cand("entity", sentence, start, end)
             if c:
                 out.append(c)

@@ -96,7 +96,13 @@ def candidates_for(question: Question, sentence: str, lexicon) -> list[Candidate
         places = extract.name_candidates(sentence, lexicon.place_names())
         if not places:
             persons = set(lexicon.person_names())
-            places = [c for c in extract.capitalised_runs(sentence) if c.text not in persons and c.start > 0]
+            places = [
+                c for c in extract.capitalised_runs(sentence)
+                if c.text not in persons
+                and c.start > 0
+                and not c.text.replace(".", "").isupper()  # "ANI", "UN"
+                and not _MONTHS_AND_DAYS.search(fold(c.text))
+            ]
         return extract.join_conjoined(sentence, places)
     if kind == LIST:
         return extract.list_candidates(sentence) or [
@@ -201,11 +207,9 @@ def _counts_something_else(cand: Candidate, sentence: str, terms: SentenceTerms,
 
 
 def _title_disagrees(cand: Candidate, sentence: str, terms: SentenceTerms, question: Question) -> bool:
-    """"Prime Minister Narendra Modi" does not answer "Who is the prime minister of *Russia*?",
-    nor "President Vladimir Putin" "Who is Russia's foreign *minister*?"."""
-    roles = [t for t in question.terms if t.text in SPECIFIC_ROLES]
-    if not roles:
-        return False
+    """The words right before a name say who it is: "Chinese foreign minister Wang Yi" does not
+    answer "Which Russian leaders ...?", "Prime Minister Narendra Modi" not "Who is the prime
+    minister of *Russia*?", "President Vladimir Putin" not "Who is Russia's foreign *minister*?"."""
     first, _ = _token_range(terms, cand)
     title: list[int] = []
     start = cand.start
@@ -214,13 +218,16 @@ def _title_disagrees(cand: Candidate, sentence: str, terms: SentenceTerms, quest
             break  # punctuation between: not a title
         title.insert(0, k)
         start = terms.tokens[k].start
-    title_words = [terms.words[k] for k in title]
-    if not any(w in SPECIFIC_ROLES for w in title_words):
+    title_keys = set().union(*(terms.keys[k] for k in title)) if title else set()
+    nations = [t for t in question.terms if expansions(t.text) & NATIONALITY_STEMS]
+    other_nation = title_keys & NATIONALITY_STEMS and not any(expansions(n.text) & title_keys for n in nations)
+    if nations and other_nation:
+        return True
+    roles = [t for t in question.terms if t.text in SPECIFIC_ROLES]
+    if not roles or not any(terms.words[k] in SPECIFIC_ROLES for k in title):
         return False  # no title at all ("Lavrov"): the sentence decides
-    title_keys = set().union(*(terms.keys[k] for k in title))
     if not any(expansions(r.text) & title_keys for r in roles):
         return True  # another role
-    nations = [t for t in question.terms if expansions(t.text) & NATIONALITY_STEMS]
     return bool(nations) and not any(expansions(n.text) & title_keys for n in nations)
 
 

@@ -95,6 +95,9 @@ class Question:
     speaker: str | None = None
     #: Names the question puts after a preposition ("recruited *by* India"): (preposition, term).
     relations: tuple[tuple[str, Term], ...] = ()
+    #: How many people or places a "which *three* leaders / which cities" question wants:
+    #: a number, `MANY` when it only says a plural, 1 otherwise.
+    wanted: int = 1
     #: Extra terms from the conversation (follow-ups); optional for support.
     context_terms: list[Term] = field(default_factory=list)
 
@@ -226,6 +229,23 @@ def relations(text: str, terms: list[Term]) -> tuple[tuple[str, Term], ...]:
     return tuple(out)
 
 
+#: `Question.wanted` for a plural without a number ("Which cities ...?").
+MANY = 4
+_COUNT_WORDS = {"two": 2, "three": 3, "four": 4, "five": 5, "both": 2}
+_PLURAL_PEOPLE_AND_PLACES = re.compile(
+    r"\b(?:which|what|who are the|name the)\s+(?:(two|three|four|five|both)\s+)?(?:\w+\s+){0,2}?"
+    r"(ministers|officials|leaders|people|persons|presidents|diplomats|cities|countries|places|regions|towns)\b"
+)
+
+
+def wanted_count(text: str) -> int:
+    """3 for "Which three Russian leaders ...?", `MANY` for "Which cities ...?", else 1."""
+    match = _PLURAL_PEOPLE_AND_PLACES.search(canonical(text))
+    if not match:
+        return 1
+    return _COUNT_WORDS.get(match.group(1) or "", MANY)
+
+
 def head_noun(text: str) -> str | None:
     """The last word of the noun phrase after "which"/"what" ("which Indian *companies* signed ...")."""
     match = re.match(r"^(?:in |on |for |from |of |to )?(?:which|what)\s+(.*)", fold(text))
@@ -312,6 +332,7 @@ def analyse(text: str) -> Question:
         answer_type=kind,
         terms=terms,
         relations=relations(cleaned, terms),
+        wanted=wanted_count(cleaned),
         focus=focus_word(cleaned),
         head_noun=head_noun(canonical(cleaned)),
         speaker=speaker(canonical(cleaned)),
