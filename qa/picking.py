@@ -270,8 +270,10 @@ def _echoes_question(cand: Candidate, question: Question) -> bool:
     question_keys = set().union(*(expansions(w) for w in re.findall(r"[\w'-]+", folded_q)))
     repeated = [w for w in words if expansions(w) & question_keys]
     if cand.kind in ("name", "entity"):
-        # a name the question already uses is never the answer to it
-        return bool(repeated)
+        # A name the question already uses is never the answer to it; in a follow-up
+        # ("And who did *he* meet?") neither is a name the earlier question used.
+        earlier = set().union(*(expansions(t.text) for t in question.context_terms if t.proper))
+        return bool(repeated) or any(expansions(w) & earlier for w in words)
     return len(repeated) == len(words)
 
 
