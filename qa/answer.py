@@ -129,6 +129,10 @@ class Answerer:
         """Question words that need an embedding before `answer` (embed them with the query)."""
         return self.matcher.unknown_words(question.terms + question.context_terms)
 
+    def add_word_vectors(self, words: list[str], vectors) -> None:
+        """Embeddings of `words_to_embed`, computed with the query in one model call."""
+        self.matcher.add_word_vectors(words, vectors)
+
     def answer(
         self, question: Question, chunks: list[RetrievedChunk], query_vector: np.ndarray, top_k: int | None = None
     ) -> Answer:

@@ -11,10 +11,14 @@ from __future__ import annotations
 import logging
 import threading
 from copy import copy
+from dataclasses import replace
 
 import numpy as np
 
 from qa.config import Settings
+from qa.embedding import embed_query_and_words
+from qa.followup import with_history
+from qa.question import analyse
 from qa.results import Answer
 
 log = logging.getLogger(__name__)
@@ -101,19 +105,13 @@ class QAEngine:
 
         Raises `qa.errors.BadQuestion` (a ValueError) for an empty or over-long question.
         """
-        from dataclasses import replace
-
-        from qa.embedding import embed_query_and_words
-        from qa.followup import with_history
-        from qa.question import analyse
-
         parsed = analyse(question)
         parsed, query = with_history(parsed, history)
         self.load()
         parsed = self._answerer.prepare(parsed)
         words = self._answerer.words_to_embed(parsed)
         query_embedding, word_vectors = embed_query_and_words(self._embedder, query, words)
-        self._answerer.matcher.add_word_vectors(words, word_vectors)
+        self._answerer.add_word_vectors(words, word_vectors)
         query_vector = np.asarray(query_embedding, dtype=np.float32)
         chunks = self._retriever.retrieve(query, query_vector.tolist())
         answer = self._answerer.answer(parsed, chunks, query_vector, top_k=self._retriever.top_k)

@@ -246,19 +246,23 @@ def wanted_count(text: str) -> int:
     return _COUNT_WORDS.get(match.group(1) or "", MANY)
 
 
-def head_noun(text: str) -> str | None:
-    """The last word of the noun phrase after "which"/"what" ("which Indian *companies* signed ...")."""
-    match = re.match(r"^(?:in |on |for |from |of |to )?(?:which|what)\s+(.*)", fold(text))
-    if not match:
-        return None
+def _phrase_head(rest: str) -> str | None:
+    """The last word of the noun phrase that opens ``rest`` (at most three words, ending at
+    a function word or a verb): "indian companies signed deals" -> "companies"."""
     words = []
-    for word in re.findall(r"[a-z][a-z'-]*", match.group(1)):
+    for word in re.findall(r"[a-z][a-z'-]*", rest):
         if word in _PHRASE_END or word.endswith(("ed", "ing")) or len(words) == 3:
             break
         words.append(word)
     if not words or words[-1] in STOPWORDS or words[-1] in QUESTION_WORDS:
         return None
     return words[-1]
+
+
+def head_noun(text: str) -> str | None:
+    """The noun a question starting "which/what ..." picks ("which Indian *companies* signed ...")."""
+    match = re.match(r"^(?:in |on |for |from |of |to )?(?:which|what)\s+(.*)", fold(text))
+    return _phrase_head(match.group(1)) if match else None
 
 
 def speaker(text: str) -> str | None:
@@ -268,19 +272,10 @@ def speaker(text: str) -> str | None:
 
 
 def focus_word(text: str) -> str | None:
-    """The noun a "how many X" / "which X" question counts or picks: the last word of
-    the phrase after it ("How many Russian *soldiers* died?")."""
+    """The noun a "how many X" / "which X" question counts or picks, anywhere in it
+    ("How many Russian *soldiers* died?")."""
     match = re.search(r"\b(?:how many|which|what)\s+(?:of\s+the\s+)?(.*)", fold(text))
-    if not match:
-        return None
-    words = []
-    for word in re.findall(r"[a-z][a-z'-]*", match.group(1)):
-        if word in _PHRASE_END or word.endswith(("ed", "ing")) or len(words) == 3:
-            break
-        words.append(word)
-    if not words or words[-1] in STOPWORDS or words[-1] in QUESTION_WORDS:
-        return None
-    return words[-1]
+    return _phrase_head(match.group(1)) if match else None
 
 
 #: Words that only say which kind of answer is wanted ("how *long*", "what *share*").
