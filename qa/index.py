@@ -3,15 +3,24 @@
 Layout of the index directory::
 
     index/
-      manifest.json          # what was built, from what, with which settings
+      manifest.json          # what was built, from what, with which settings; every file's checksum
       build-<id>/
         storage/             # LlamaIndex StorageContext: docstore + FAISS vector store
+        bm25/                # LlamaIndex BM25Retriever, persisted (bm25s arrays)
+        chunks.json          # per FAISS row: node id, article, character span
         sentences.npy        # one embedding per sentence (answers cite sentences)
         vocab.json vocab.npy # corpus words and their embeddings (for term coverage)
+        encoder/             # the model exported to ONNX, for questions (absent if it cannot be)
+
+LlamaIndex builds everything. Questions are answered from the same files
+without importing LlamaIndex or torch (`IndexStore.load` reads the FAISS
+index, the bm25s arrays and ``chunks.json`` directly), which is what lets a
+new process answer within about a second.
 
 A build is written under a temporary name, renamed to ``build-<id>``, and
 only then is ``manifest.json`` replaced (atomically): the manifest is the
 commit point, so an interrupted build never leaves a half index behind.
+Loading checks every file's size and CRC-32 against the manifest first.
 """
 
 from __future__ import annotations
@@ -25,8 +34,10 @@ import shutil
 import tempfile
 import time
 import uuid
+import zlib
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Callable
 
 import numpy as np
 
@@ -35,13 +46,36 @@ from qa.config import Settings
 from qa.corpus import Article, corpus_hash
 from qa.errors import IndexCorrupt, IndexMissing
 from qa.text import STOPWORDS, tokens
+from qa.vector_search import choose_index, new_index, prepare_for_search
 
 log = logging.getLogger(__name__)
 
 #: Bump when the layout or the meaning of any persisted file changes.
-INDEX_FORMAT_VERSION = 1
+INDEX_FORMAT_VERSION = 2
 MANIFEST_NAME = "manifest.json"
 STORAGE_DIR = "storage"
+BM25_DIR = "bm25"
+ENCODER_DIR = "encoder"
+CHUNKS_FILE = "chunks.json"
+#: The file LlamaIndex's FaissVectorStore persists the FAISS index to (a FAISS binary, despite the name).
+FAISS_FILE = f"{STORAGE_DIR}/default__vector_store.json"
+#: Sentences whose vectors check an ONNX export against the model at build time.
+EXPORT_PROBE_TEXTS = 64
+#: bm25s options, the same as LlamaIndex's BM25Retriever uses.
+BM25_LANGUAGE = "english"
+BM25_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
+#: Bytes read at a time when checksumming.
+_CHECKSUM_BLOCK = 1 << 20
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """A retrievable passage: ``articles[source].text[start:end]``."""
+
+    node_id: str
+    source: str
+    start: int
+    end: int
 
 
 @dataclass
@@ -49,13 +83,20 @@ class CorpusIndex:
     """Everything retrieval and answering need, loaded in memory."""
 
     articles: dict[str, Article]
-    vector_index: object  # llama_index.core.VectorStoreIndex
-    nodes: list  # llama_index TextNode, one per chunk, in corpus order
+    #: One per FAISS row and bm25s document, in corpus order.
+    chunks: list[Chunk]
+    faiss_index: object
+    bm25: object  # bm25s.BM25
     sentences: list[Span]
     sentence_vectors: np.ndarray
     vocab: list[str]
     vocab_vectors: np.ndarray
     manifest: dict
+    #: The ONNX export for questions, or None when questions need the model itself.
+    encoder_dir: Path | None
+
+    def chunk_text(self, chunk: Chunk) -> str:
+        return self.articles[chunk.source].text[chunk.start : chunk.end]
 
 
 def expected_manifest(settings: Settings, articles: list[Article]) -> dict:
@@ -113,107 +154,130 @@ class IndexStore:
                 return f"{key} changed (index has {manifest.get(key)!r}, now {value!r})"
         return None
 
-    def open(self, articles: list[Article], embedder, progress: bool = True, rebuild: bool = False) -> tuple[CorpusIndex, str]:
-        """Load the index if it is up to date, else (re)build it. Returns it and what was done."""
+    def open(
+        self,
+        articles: list[Article],
+        load_embedder: Callable[[], object],
+        progress: bool = True,
+        rebuild: bool = False,
+    ) -> tuple[CorpusIndex, str]:
+        """Load the index if it is up to date, else (re)build it. Returns it and what was done.
+
+        ``load_embedder`` returns the LlamaIndex embedding model; it is called only to build,
+        so an up-to-date index opens without loading torch.
+        """
         if rebuild:
-            return self.build(articles, embedder, progress), "rebuilt on request"
+            return self.build(articles, load_embedder(), progress), "rebuilt on request"
         try:
             reason = self.stale_reason(articles)
         except IndexMissing:
-            return self.build(articles, embedder, progress), "built (no index yet)"
+            return self.build(articles, load_embedder(), progress), "built (no index yet)"
         except IndexCorrupt as err:
             log.warning("%s Rebuilding.", err)
-            return self.build(articles, embedder, progress), f"rebuilt (corrupt: {err})"
+            return self.build(articles, load_embedder(), progress), f"rebuilt (corrupt: {err})"
         if reason:
-            return self.build(articles, embedder, progress), f"rebuilt ({reason})"
+            return self.build(articles, load_embedder(), progress), f"rebuilt ({reason})"
         try:
-            return self.load(articles, embedder), "loaded"
+            return self.load(articles), "loaded"
         except IndexCorrupt as err:
             log.warning("%s Rebuilding.", err)
-            return self.build(articles, embedder, progress), f"rebuilt (corrupt: {err})"
+            return self.build(articles, load_embedder(), progress), f"rebuilt (corrupt: {err})"
 
     # -- loading ---------------------------------------------------------
 
-    def load(self, articles: list[Article], embedder) -> CorpusIndex:
+    def load(self, articles: list[Article]) -> CorpusIndex:
         """Load the persisted index. Raises `IndexMissing` or `IndexCorrupt`."""
         manifest = self.read_manifest()
         build_dir = self.index_dir / str(manifest["build"])
         try:
-            return self._load_build(build_dir, manifest, articles, embedder)
+            return self._load_build(build_dir, manifest, articles)
         except (IndexCorrupt, IndexMissing):
             raise
-        except Exception as err:  # faiss, JSON and numpy each fail in their own way
+        except Exception as err:  # faiss, bm25s, JSON and numpy each fail in their own way
             raise IndexCorrupt(
                 f"Index build {str(build_dir)!r} cannot be read ({type(err).__name__}: {err}); "
                 "rebuild with `qa index`."
             ) from err
 
-    def _load_build(self, build_dir: Path, manifest: dict, articles: list[Article], embedder) -> CorpusIndex:
-        from llama_index.core import StorageContext, load_index_from_storage
-        from llama_index.vector_stores.faiss import FaissVectorStore
+    def _load_build(self, build_dir: Path, manifest: dict, articles: list[Article]) -> CorpusIndex:
+        import faiss
 
-        storage_dir = build_dir / STORAGE_DIR
-        if not storage_dir.is_dir():
+        if not build_dir.is_dir():
             raise IndexCorrupt(f"Index build {str(build_dir)!r} is missing; rebuild with `qa index`.")
-        vector_store = FaissVectorStore.from_persist_dir(str(storage_dir))
-        storage = StorageContext.from_defaults(vector_store=vector_store, persist_dir=str(storage_dir))
-        vector_index = load_index_from_storage(storage, embed_model=embedder)
-        nodes = sorted(
-            storage.docstore.docs.values(),
-            key=lambda n: (n.metadata["source"], n.start_char_idx),
-        )
+        _check_files(build_dir, manifest.get("files"))
+        chunks = [Chunk(*row) for row in json.loads((build_dir / CHUNKS_FILE).read_text(encoding="utf-8"))]
+        faiss_index = prepare_for_search(faiss.read_index(str(build_dir / FAISS_FILE)), manifest["vector_index"])
+        bm25 = _load_bm25(build_dir / BM25_DIR)
         sentences = _all_sentences(articles)
         sentence_vectors = np.load(build_dir / "sentences.npy")
         vocab = json.loads((build_dir / "vocab.json").read_text(encoding="utf-8"))
         vocab_vectors = np.load(build_dir / "vocab.npy")
         counts = manifest.get("counts", {})
         if (
-            len(nodes) != counts.get("chunks")
-            or vector_store.client.ntotal != len(nodes)
+            len(chunks) != counts.get("chunks")
+            or faiss_index.ntotal != len(chunks)
+            or int(bm25.scores["num_docs"]) != len(chunks)
             or sentence_vectors.shape[0] != len(sentences)
             or vocab_vectors.shape[0] != len(vocab)
         ):
             raise IndexCorrupt(
                 f"Index build {str(build_dir)!r} does not match its manifest counts; rebuild with `qa index`."
             )
+        encoder = manifest.get("query_encoder", {})
         return CorpusIndex(
-            articles={a.source: a for a in articles},
-            vector_index=vector_index,
-            nodes=nodes,
+            articles=articles_by_name(articles),
+            chunks=chunks,
+            faiss_index=faiss_index,
+            bm25=bm25,
             sentences=sentences,
-            sentence_vectors=sentence_vectors.astype(np.float32),
+            sentence_vectors=sentence_vectors.astype(np.float32, copy=False),
             vocab=vocab,
-            vocab_vectors=vocab_vectors.astype(np.float32),
+            vocab_vectors=vocab_vectors.astype(np.float32, copy=False),
             manifest=manifest,
+            encoder_dir=build_dir / ENCODER_DIR if encoder.get("kind") == "onnx" else None,
         )
 
     # -- building --------------------------------------------------------
 
     def build(self, articles: list[Article], embedder, progress: bool = True) -> CorpusIndex:
-        """Chunk, embed and persist ``articles``; return the loaded result."""
+        """Chunk, embed and persist ``articles`` with ``embedder`` (a LlamaIndex
+        ``HuggingFaceEmbedding``); return the loaded result."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
         with self._lock():
             started = time.perf_counter()
+            previous = self._current_build_dir()
             nodes = make_nodes(articles, self.settings)
             sentences = _all_sentences(articles)
             vocab = corpus_vocabulary(articles)
-            texts = [n.get_content() for n in nodes]
-            texts += [articles_by_name(articles)[s.source].text[s.start : s.end] for s in sentences]
-            texts += vocab
+            by_name = articles_by_name(articles)
+            sentence_texts = [by_name[s.source].text[s.start : s.end] for s in sentences]
+            texts = [n.get_content() for n in nodes] + sentence_texts + vocab
+            embed_started = time.perf_counter()
             vectors = embed_texts(embedder, texts, progress=progress)
+            embed_seconds = time.perf_counter() - embed_started
             chunk_vecs = vectors[: len(nodes)]
             sentence_vecs = vectors[len(nodes) : len(nodes) + len(sentences)]
             vocab_vecs = vectors[len(nodes) + len(sentences) :]
             for node, vec in zip(nodes, chunk_vecs):
                 node.embedding = vec.tolist()
+            vector_spec = choose_index(len(nodes))
 
             build_id = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
             tmp_dir = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.index_dir))
             try:
-                vector_index = _persist_storage(nodes, embedder, tmp_dir / STORAGE_DIR)
+                faiss_index = _persist_storage(nodes, embedder, tmp_dir / STORAGE_DIR, vector_spec)
+                bm25 = _persist_bm25(nodes, tmp_dir / BM25_DIR)
+                chunks = [Chunk(n.node_id, n.metadata["source"], n.start_char_idx, n.end_char_idx) for n in nodes]
+                (tmp_dir / CHUNKS_FILE).write_text(
+                    json.dumps([[c.node_id, c.source, c.start, c.end] for c in chunks]), encoding="utf-8"
+                )
                 np.save(tmp_dir / "sentences.npy", sentence_vecs)
                 (tmp_dir / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
                 np.save(tmp_dir / "vocab.npy", vocab_vecs)
+                query_encoder = _prepare_query_encoder(
+                    embedder, tmp_dir / ENCODER_DIR, previous, sentence_texts, sentence_vecs
+                )
+                files = _describe_files(tmp_dir)
                 tmp_dir.chmod(0o755)  # mkdtemp makes it private; the index is shared data
                 os.rename(tmp_dir, self.index_dir / build_id)
             except BaseException:
@@ -223,24 +287,39 @@ class IndexStore:
                 **expected_manifest(self.settings, articles),
                 "build": build_id,
                 "dimension": int(vectors.shape[1]),
+                "vector_index": vector_spec,
+                "query_encoder": query_encoder,
                 "articles": sorted(a.source for a in articles),
                 "counts": {"chunks": len(nodes), "sentences": len(sentences), "vocab": len(vocab)},
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "build_seconds": round(time.perf_counter() - started, 2),
+                "embed_seconds": round(embed_seconds, 2),
+                "files": files,
             }
             _write_atomically(self.manifest_path, json.dumps(manifest, indent=2) + "\n")
             self._remove_old_builds(keep=build_id)
         log.info("Built index %s: %s", build_id, manifest["counts"])
+        build_dir = self.index_dir / build_id
         return CorpusIndex(
-            articles=articles_by_name(articles),
-            vector_index=vector_index,
-            nodes=nodes,
+            articles=by_name,
+            chunks=chunks,
+            faiss_index=prepare_for_search(faiss_index, vector_spec),
+            bm25=bm25,
             sentences=sentences,
             sentence_vectors=sentence_vecs.astype(np.float32),
             vocab=vocab,
             vocab_vectors=vocab_vecs.astype(np.float32),
             manifest=manifest,
+            encoder_dir=build_dir / ENCODER_DIR if query_encoder["kind"] == "onnx" else None,
         )
+
+    def _current_build_dir(self) -> Path | None:
+        """The build the manifest points at, if any (its ONNX export may be reused)."""
+        try:
+            path = self.index_dir / str(self.read_manifest()["build"])
+        except (IndexMissing, IndexCorrupt):
+            return None
+        return path if path.is_dir() else None
 
     def _remove_old_builds(self, keep: str) -> None:
         for path in self.index_dir.iterdir():
@@ -302,30 +381,129 @@ def corpus_vocabulary(articles: list[Article]) -> list[str]:
 
 
 def embed_texts(embedder, texts: list[str], progress: bool) -> np.ndarray:
+    """Embed ``texts`` in batches of similar length (as sentence-transformers' own ``encode``
+    orders them), so short texts are not padded to long ones; rows come back in input order."""
     from tqdm import tqdm
 
     batch = getattr(embedder, "embed_batch_size", 64)
-    out: list[list[float]] = []
+    order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+    out = np.zeros((len(texts), 0), dtype=np.float32)
     with tqdm(total=len(texts), desc="Embedding passages", unit="text", disable=not progress) as bar:
         for i in range(0, len(texts), batch):
-            part = texts[i : i + batch]
-            out.extend(embedder.get_text_embedding_batch(part))
-            bar.update(len(part))
-    return np.asarray(out, dtype=np.float32)
+            rows = order[i : i + batch]
+            vectors = np.asarray(embedder.get_text_embedding_batch([texts[r] for r in rows]), dtype=np.float32)
+            if out.shape[1] == 0:
+                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+            out[rows] = vectors
+            bar.update(len(rows))
+    return out
 
 
-def _persist_storage(nodes: list, embedder, storage_dir: Path):
-    import faiss
+def _persist_storage(nodes: list, embedder, storage_dir: Path, vector_spec: dict):
+    """Index the (already embedded) nodes with LlamaIndex over FAISS and persist; returns the FAISS index."""
     from llama_index.core import StorageContext, VectorStoreIndex
     from llama_index.vector_stores.faiss import FaissVectorStore
 
-    dimension = len(nodes[0].embedding)
-    # Inner product over normalised vectors = cosine similarity; exact search suits a small corpus.
-    vector_store = FaissVectorStore(faiss_index=faiss.IndexFlatIP(dimension))
+    faiss_index = new_index(vector_spec, len(nodes[0].embedding))
+    vector_store = FaissVectorStore(faiss_index=faiss_index)
     storage = StorageContext.from_defaults(vector_store=vector_store)
     index = VectorStoreIndex(nodes, storage_context=storage, embed_model=embedder)
+    # Questions map FAISS rows to chunks through chunks.json, which is in node order.
+    rows = index.index_struct.nodes_dict
+    if any(rows.get(str(i)) != node.node_id for i, node in enumerate(nodes)):
+        raise RuntimeError("LlamaIndex stored the chunks in the FAISS index out of order")
     storage.persist(persist_dir=str(storage_dir))
-    return index
+    return faiss_index
+
+
+def _persist_bm25(nodes: list, bm25_dir: Path):
+    """LlamaIndex's BM25 retriever over the chunks, persisted; returns its bm25s model."""
+    import Stemmer
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    _quiet_bm25s()
+    retriever = BM25Retriever.from_defaults(
+        nodes=nodes, stemmer=Stemmer.Stemmer(BM25_LANGUAGE), language=BM25_LANGUAGE,
+        token_pattern=BM25_TOKEN_PATTERN,
+    )
+    retriever.persist(str(bm25_dir), show_progress=False)
+    return retriever.bm25
+
+
+def _load_bm25(bm25_dir: Path):
+    import bm25s
+
+    _quiet_bm25s()
+    return bm25s.BM25.load(str(bm25_dir), load_corpus=False, show_progress=False)
+
+
+def _quiet_bm25s() -> None:
+    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
+
+
+def _prepare_query_encoder(embedder, directory: Path, previous: Path | None, texts: list[str], vectors) -> dict:
+    """Export the model for questions (or reuse the previous build's export) and check it
+    reproduces ``vectors``. Returns the manifest entry."""
+    from qa.onnx_export import ExportUnsupported, export_encoder, verify
+
+    probe = slice(0, EXPORT_PROBE_TEXTS)
+    reused = previous is not None and _link_tree(previous / ENCODER_DIR, directory)
+    try:
+        if reused:
+            try:
+                difference = verify(directory, texts[probe], vectors[probe])
+            except ExportUnsupported:
+                shutil.rmtree(directory, ignore_errors=True)
+                reused = False
+        if not reused:
+            export_encoder(embedder, directory)
+            difference = verify(directory, texts[probe], vectors[probe])
+    except ExportUnsupported as err:
+        shutil.rmtree(directory, ignore_errors=True)
+        log.warning("Questions will be embedded by sentence-transformers (slower to start): %s", err)
+        return {"kind": "sentence-transformers", "reason": str(err)}
+    return {"kind": "onnx", "max_difference": difference, "checked_texts": len(texts[probe])}
+
+
+def _link_tree(source: Path, target: Path) -> bool:
+    """Hard-link (or copy) the files of ``source`` into ``target``; False when there is nothing."""
+    if not source.is_dir():
+        return False
+    target.mkdir(parents=True)
+    for path in source.iterdir():
+        try:
+            os.link(path, target / path.name)
+        except OSError:
+            shutil.copy2(path, target / path.name)
+    return True
+
+
+def _describe_files(build_dir: Path) -> dict:
+    """Size and CRC-32 of every file of a build, by relative path."""
+    return {
+        str(path.relative_to(build_dir)): {"bytes": path.stat().st_size, "crc32": _crc32(path)}
+        for path in sorted(build_dir.rglob("*"))
+        if path.is_file()
+    }
+
+
+def _check_files(build_dir: Path, files: dict | None) -> None:
+    if not isinstance(files, dict) or not files:
+        raise IndexCorrupt(f"Index manifest lists no files of {str(build_dir)!r}; rebuild with `qa index`.")
+    for name, expected in files.items():
+        path = build_dir / name
+        if not path.is_file():
+            raise IndexCorrupt(f"Index file {str(path)!r} is missing; rebuild with `qa index`.")
+        if path.stat().st_size != expected.get("bytes") or _crc32(path) != expected.get("crc32"):
+            raise IndexCorrupt(f"Index file {str(path)!r} is damaged (size or checksum differ); rebuild with `qa index`.")
+
+
+def _crc32(path: Path) -> int:
+    checksum = 0
+    with open(path, "rb") as handle:
+        while block := handle.read(_CHECKSUM_BLOCK):
+            checksum = zlib.crc32(block, checksum)
+    return checksum
 
 
 def _write_atomically(path: Path, content: str) -> None:

@@ -1,19 +1,27 @@
-"""Hybrid retrieval of chunks: FAISS (dense) and BM25 (lexical), fused by LlamaIndex.
+"""Hybrid retrieval of chunks: FAISS (dense) and BM25 (lexical), fused by relative score.
 
 On this corpus BM25 already ranks the right chunk first for most factual
 questions; the dense side catches paraphrases that share few words with the
 text. `Retriever` hides which of the three modes is in use.
+
+The index is built by LlamaIndex (its FAISS vector store and its BM25
+retriever, `qa.index`), and questions are answered from those same persisted
+structures through ``faiss`` and ``bm25s`` directly: importing LlamaIndex
+costs 1.6 s, half the budget of a cold ``qa ask``. The ranking is exactly
+what LlamaIndex's ``QueryFusionRetriever`` in ``relative_score`` mode gives
+over its vector and BM25 retrievers (``tests/test_retrieve.py`` compares the
+two on every eval question).
 """
 
 from __future__ import annotations
 
+import threading
 from dataclasses import dataclass
 
-from qa.index import CorpusIndex
+import numpy as np
 
-#: How the dense and BM25 lists are merged (LlamaIndex ``FUSION_MODES``):
-#: min-max scaled scores, summed with the weights below.
-FUSION_MODE = "relative_score"
+from qa.index import BM25_LANGUAGE, BM25_TOKEN_PATTERN, CorpusIndex
+
 #: Share of the dense list in the fused score (BM25 gets the rest).
 DENSE_WEIGHT = 0.5
 #: Each side retrieves this many times top_k before fusion, so a chunk ranked
@@ -35,70 +43,81 @@ class RetrievedChunk:
 
 
 class Retriever:
-    """Ranks chunks for a query.
+    """Ranks chunks for a query. Safe to share between threads.
 
     >>> retriever = Retriever.from_index(corpus_index, mode="hybrid", top_k=6)  # doctest: +SKIP
-    >>> retriever.retrieve("How many Indians were recruited?", query_embedding)[0].source  # doctest: +SKIP
+    >>> retriever.retrieve("How many Indians were recruited?", query_vector)[0].source  # doctest: +SKIP
     '002_626d0c358e0fb90a.txt'
     """
 
-    def __init__(self, llama_retriever, mode: str, top_k: int) -> None:
-        self._retriever = llama_retriever
+    def __init__(self, index: CorpusIndex, mode: str, top_k: int, stemmer) -> None:
+        self._index = index
         self.mode = mode
         self.top_k = top_k
+        self._stemmer = stemmer
+        self._stemmer_lock = threading.Lock()  # PyStemmer objects are not thread-safe
+        depth = top_k * RESERVE_FACTOR
+        self._depth = depth
+        self._candidates = min(depth * CANDIDATE_FACTOR if mode == "hybrid" else depth, len(index.chunks))
 
     @classmethod
     def from_index(cls, index: CorpusIndex, mode: str = "hybrid", top_k: int = 6) -> "Retriever":
-        import logging
-
         import Stemmer
-        from llama_index.core.llms import MockLLM
-        from llama_index.core.retrievers import QueryFusionRetriever
-        from llama_index.retrievers.bm25 import BM25Retriever
 
-        logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
+        return cls(index, mode, top_k, Stemmer.Stemmer(BM25_LANGUAGE))
 
-        depth = top_k * RESERVE_FACTOR
-        candidates = depth * CANDIDATE_FACTOR if mode == "hybrid" else depth
-        dense = index.vector_index.as_retriever(similarity_top_k=min(candidates, len(index.nodes)))
-        if mode == "dense":
-            return cls(dense, mode, top_k)
-        bm25 = BM25Retriever.from_defaults(
-            nodes=index.nodes,
-            similarity_top_k=min(candidates, len(index.nodes)),
-            stemmer=Stemmer.Stemmer("english"),
-            language="english",
-        )
-        if mode == "bm25":
-            return cls(bm25, mode, top_k)
-        fused = QueryFusionRetriever(
-            [dense, bm25],
-            mode=FUSION_MODE,
-            retriever_weights=[DENSE_WEIGHT, 1.0 - DENSE_WEIGHT],
-            similarity_top_k=depth,
-            num_queries=1,  # no LLM here to write query variants
-            use_async=False,
-            llm=MockLLM(),  # never called with num_queries=1; keeps Settings.llm (OpenAI) out
-        )
-        return cls(fused, mode, top_k)
-
-    def retrieve(self, query: str, query_embedding: list[float] | None = None) -> list[RetrievedChunk]:
+    def retrieve(self, query: str, query_embedding) -> list[RetrievedChunk]:
         """Chunks for ``query``, best first: ``top_k`` of them, then up to as many in reserve.
 
-        A given embedding spares a second model call.
+        ``query_embedding`` is the query's vector (the engine embeds it together with other words).
         """
-        from llama_index.core.schema import QueryBundle
-
-        bundle = QueryBundle(query_str=query, embedding=query_embedding)
-        results = self._retriever.retrieve(bundle)[: self.top_k * RESERVE_FACTOR]
+        lists = []
+        if self.mode in ("dense", "hybrid"):
+            lists.append(self._dense(np.asarray(query_embedding, dtype=np.float32)))
+        if self.mode in ("bm25", "hybrid"):
+            lists.append(self._bm25(query))
+        ranked = lists[0] if len(lists) == 1 else fuse(lists, [DENSE_WEIGHT, 1.0 - DENSE_WEIGHT])
+        chunks = self._index.chunks
         return [
             RetrievedChunk(
-                node_id=r.node.node_id,
-                source=r.node.metadata["source"],
-                start=r.node.start_char_idx,
-                end=r.node.end_char_idx,
-                score=float(r.score or 0.0),
+                node_id=chunks[row].node_id,
+                source=chunks[row].source,
+                start=chunks[row].start,
+                end=chunks[row].end,
+                score=score,
                 rank=rank,
             )
-            for rank, r in enumerate(results)
+            for rank, (row, score) in enumerate(ranked[: self._depth])
         ]
+
+    def _dense(self, vector: np.ndarray) -> list[tuple[int, float]]:
+        scores, rows = self._index.faiss_index.search(vector[np.newaxis, :], self._candidates)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+
+    def _bm25(self, query: str) -> list[tuple[int, float]]:
+        import bm25s
+
+        with self._stemmer_lock:
+            tokenized = bm25s.tokenize(
+                query, stemmer=self._stemmer, token_pattern=BM25_TOKEN_PATTERN, show_progress=False
+            )
+        rows, scores = self._index.bm25.retrieve(tokenized, k=self._candidates, show_progress=False)
+        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0])]
+
+
+def fuse(lists: list[list[tuple[int, float]]], weights: list[float]) -> list[tuple[int, float]]:
+    """Relative-score fusion, as LlamaIndex's ``QueryFusionRetriever`` does it: each list's
+    scores min-max scaled to 0..1 and weighted, then summed per chunk; ties keep first-seen order."""
+    fused: dict[int, float] = {}
+    for ranked, weight in zip(lists, weights):
+        if not ranked:
+            continue
+        low = min(score for _row, score in ranked)
+        high = max(score for _row, score in ranked)
+        for row, score in ranked:
+            if high == low:
+                scaled = 1.0 if high > 0 else 0.0
+            else:
+                scaled = (score - low) / (high - low)
+            fused[row] = fused.get(row, 0.0) + scaled * weight
+    return sorted(fused.items(), key=lambda item: item[1], reverse=True)

@@ -23,7 +23,7 @@ QUESTION = "How many Indians were recruited?"
 
 @pytest.fixture(autouse=True)
 def shared_model(monkeypatch, engine):
-    monkeypatch.setattr(qa.embedding, "load_embedder", lambda model: engine._embedder)
+    monkeypatch.setattr(qa.embedding, "load_embedder", lambda model: engine.embedder)
     for name in ("QA_SEEDS_DIR", "QA_INDEX_DIR", "QA_MODEL", "QA_RETRIEVAL"):
         monkeypatch.delenv(name, raising=False)
 

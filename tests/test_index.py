@@ -27,7 +27,7 @@ QUESTION = "How many Indians were recruited?"
 
 @pytest.fixture(scope="module")
 def embedder(engine):
-    return engine._embedder
+    return engine.embedder
 
 
 @pytest.fixture(scope="module")
@@ -87,14 +87,14 @@ def test_first_open_builds_and_second_open_loads_without_embedding(tmp_path, sma
     settings = small_settings(small_seeds, tmp_path / "index")
     articles = load_corpus(small_seeds)
 
-    built, status = IndexStore(settings.index_dir, settings).open(articles, embedder, progress=False)
+    built, status = IndexStore(settings.index_dir, settings).open(articles, lambda: embedder, progress=False)
     assert "built" in status
     assert len(embed_calls) == 1
 
-    loaded, status = IndexStore(settings.index_dir, settings).open(articles, embedder, progress=False)
+    loaded, status = IndexStore(settings.index_dir, settings).open(articles, lambda: embedder, progress=False)
     assert status == "loaded"
     assert len(embed_calls) == 1, "loading an up-to-date index must not embed anything"
-    assert [n.node_id for n in loaded.nodes] == [n.node_id for n in built.nodes]
+    assert loaded.chunks == built.chunks
     assert loaded.sentences == built.sentences
     assert loaded.vocab == built.vocab
     assert loaded.sentence_vectors.shape == built.sentence_vectors.shape
@@ -103,7 +103,7 @@ def test_first_open_builds_and_second_open_loads_without_embedding(tmp_path, sma
 
 def test_session_engine_built_its_index_and_a_second_engine_loads_it(engine, settings, embed_calls):
     assert engine.index_status == "built (no index yet)"
-    second = QAEngine(settings, embedder=engine._embedder).load(progress=False)
+    second = QAEngine(settings, embedder=engine.embedder).load(progress=False)
     assert second.index_status == "loaded"
     assert embed_calls == []
     assert second.passage_count == engine.passage_count
@@ -113,11 +113,12 @@ def test_session_engine_built_its_index_and_a_second_engine_loads_it(engine, set
 def test_loaded_nodes_carry_exact_spans_of_the_articles(settings, engine):
     store = IndexStore(settings.index_dir, settings)
     articles = load_corpus(settings.seeds_dir)
-    index = store.load(articles, engine._embedder)
+    index = store.load(articles)
     texts = {a.source: a.text for a in articles}
-    assert index.nodes
-    for node in index.nodes:
-        assert node.get_content() == texts[node.metadata["source"]][node.start_char_idx : node.end_char_idx]
+    assert index.chunks
+    for chunk in index.chunks:
+        assert index.chunk_text(chunk) == texts[chunk.source][chunk.start : chunk.end]
+        assert chunk.node_id.startswith(chunk.source + "#")
 
 
 def test_manifest_records_format_model_chunking_and_corpus_hash(pristine_index, small_seeds):
@@ -130,13 +131,18 @@ def test_manifest_records_format_model_chunking_and_corpus_hash(pristine_index, 
     assert manifest["articles"] == [RECRUITED]
     assert manifest["dimension"] == 384
     assert set(manifest["counts"]) == {"chunks", "sentences", "vocab"}
+    assert manifest["vector_index"]["type"] == "flat"  # a one-article corpus is searched exactly
+    assert manifest["query_encoder"]["kind"] == "onnx"
+    assert manifest["query_encoder"]["max_difference"] <= 1e-4
+    build = pristine_index / manifest["build"]
+    assert {p for p in manifest["files"]} == {str(p.relative_to(build)) for p in build.rglob("*") if p.is_file()}
     assert manifest["build"] in build_dirs(pristine_index)
 
 
 def test_a_build_leaves_one_build_dir_and_no_temporary_files(index_copy, small_seeds, embedder):
     settings = small_settings(small_seeds, index_copy)
     old = build_dirs(index_copy)
-    _index, status = IndexStore(index_copy, settings).open(load_corpus(small_seeds), embedder, progress=False, rebuild=True)
+    _index, status = IndexStore(index_copy, settings).open(load_corpus(small_seeds), lambda: embedder, progress=False, rebuild=True)
     assert status == "rebuilt on request"
     assert len(build_dirs(index_copy)) == 1
     assert build_dirs(index_copy) != old
@@ -152,7 +158,7 @@ def test_empty_index_dir_is_missing_with_the_fix_in_the_message(tmp_path, small_
     store = IndexStore(tmp_path, small_settings(small_seeds, tmp_path))
     articles = load_corpus(small_seeds)
     with pytest.raises(IndexMissing, match="build it with `qa index`"):
-        store.load(articles, embedder)
+        store.load(articles)
     with pytest.raises(IndexMissing):
         store.stale_reason(articles)
 
@@ -212,13 +218,13 @@ def test_older_format_version_makes_the_index_stale(index_copy, small_seeds):
 def test_changed_chunk_settings_rebuild_with_the_new_chunking(index_copy, small_seeds, embedder):
     before = json.loads((index_copy / MANIFEST_NAME).read_text(encoding="utf-8"))
     settings = small_settings(small_seeds, index_copy, chunk_max_chars=300)
-    index, status = IndexStore(index_copy, settings).open(load_corpus(small_seeds), embedder, progress=False)
+    index, status = IndexStore(index_copy, settings).open(load_corpus(small_seeds), lambda: embedder, progress=False)
     assert status.startswith("rebuilt (chunking changed")
     assert index.manifest["chunking"]["max_chars"] == 300
     assert index.manifest["counts"]["chunks"] > before["counts"]["chunks"]
-    for node in index.nodes:
-        inside = [s for s in index.sentences if node.start_char_idx <= s.start and s.end <= node.end_char_idx]
-        assert node.end_char_idx - node.start_char_idx <= 300 or len(inside) == 1
+    for chunk in index.chunks:
+        inside = [s for s in index.sentences if chunk.start <= s.start and s.end <= chunk.end]
+        assert chunk.end - chunk.start <= 300 or len(inside) == 1
 
 
 # -- corrupt ---------------------------------------------------------------------
@@ -263,6 +269,19 @@ def _truncated_sentence_vectors(index_dir: Path) -> None:
     path.write_bytes(path.read_bytes()[:64])
 
 
+def _flipped_byte_in_query_encoder(index_dir: Path) -> None:
+    [name] = build_dirs(index_dir)
+    path = index_dir / name / "encoder" / "model.onnx"
+    data = bytearray(path.read_bytes())
+    data[len(data) // 2] ^= 0xFF  # a weight changes; the file still parses
+    path.write_bytes(bytes(data))
+
+
+def _deleted_bm25_file(index_dir: Path) -> None:
+    [name] = build_dirs(index_dir)
+    next((index_dir / name / "bm25").glob("*.npy")).unlink()
+
+
 CORRUPTIONS = {
     "garbage manifest": _garbage_manifest,
     "manifest without build": _manifest_without_build,
@@ -271,6 +290,8 @@ CORRUPTIONS = {
     "truncated faiss file": _truncated_faiss_file,
     "wrong counts": _wrong_counts,
     "truncated sentence vectors": _truncated_sentence_vectors,
+    "flipped byte in query encoder": _flipped_byte_in_query_encoder,
+    "deleted bm25 file": _deleted_bm25_file,
 }
 
 
@@ -279,14 +300,14 @@ def test_corrupt_index_fails_to_load_with_the_fix_in_the_message(index_copy, sma
     damage(index_copy)
     store = IndexStore(index_copy, small_settings(small_seeds, index_copy))
     with pytest.raises(IndexCorrupt, match="rebuild with `qa index`") as err:
-        store.load(load_corpus(small_seeds), embedder)
+        store.load(load_corpus(small_seeds))
     assert str(index_copy) in str(err.value)
 
 
 @pytest.mark.parametrize(
     "damage",
-    [_garbage_manifest, _deleted_build_dir, _truncated_faiss_file, _wrong_counts],
-    ids=["garbage manifest", "deleted build dir", "truncated faiss file", "wrong counts"],
+    [_garbage_manifest, _deleted_build_dir, _truncated_faiss_file, _wrong_counts, _flipped_byte_in_query_encoder],
+    ids=["garbage manifest", "deleted build dir", "truncated faiss file", "wrong counts", "flipped byte in query encoder"],
 )
 def test_open_rebuilds_a_corrupt_index_and_answers_correctly(index_copy, small_seeds, embedder, damage):
     damage(index_copy)
@@ -296,7 +317,7 @@ def test_open_rebuilds_a_corrupt_index_and_answers_correctly(index_copy, small_s
     assert engine.ask(QUESTION).short == "126"
     assert len(build_dirs(index_copy)) == 1
     assert leftovers(index_copy) == []
-    _index, status = IndexStore(index_copy, settings).open(load_corpus(small_seeds), embedder, progress=False)
+    _index, status = IndexStore(index_copy, settings).open(load_corpus(small_seeds), lambda: embedder, progress=False)
     assert status == "loaded"
 
 
@@ -308,8 +329,8 @@ def test_build_interrupted_while_writing_leaves_the_previous_index_loadable(inde
     builds_before = build_dirs(index_copy)
     real = index_module._persist_storage
 
-    def persist_then_interrupt(nodes, embedder, storage_dir):
-        real(nodes, embedder, storage_dir)  # half the files are on disk when Ctrl-C lands
+    def persist_then_interrupt(nodes, embedder, storage_dir, vector_spec):
+        real(nodes, embedder, storage_dir, vector_spec)  # half the files are on disk when Ctrl-C lands
         raise KeyboardInterrupt
 
     monkeypatch.setattr(index_module, "_persist_storage", persist_then_interrupt)
