@@ -109,7 +109,6 @@ class Answerer:
         self._by_source: dict[str, list[int]] = {}
         for i, span in enumerate(index.sentences):
             self._by_source.setdefault(span.source, []).append(i)
-        self._headings = {i for i, span in enumerate(index.sentences) if is_heading(self._text(span))}
         self._name_words = {
             w for name in lexicon.person_names() + lexicon.place_names() for w in fold(name).replace(".", "").split()
             if len(w) > 2
@@ -181,7 +180,8 @@ class Answerer:
 
     def _score(self, question, terms, retrieval: dict[int, float], query_vector) -> list[Scored]:
         """Score sentences ``retrieval`` (index -> retrieval score 0..1), best first."""
-        ids = [i for i in sorted(retrieval) if i not in self._headings]  # a headline is never an answer
+        # a headline is never an answer
+        ids = [i for i in sorted(retrieval) if not is_heading(self._text(self.index.sentences[i]))]
         if not ids:
             return []
         dense = self.index.sentence_vectors[ids] @ query_vector
@@ -209,11 +209,10 @@ class Answerer:
         best = next((s for s in scored if s.supports and s.short is not None), None)
         if best is None:
             return scored
-        vectors = self.index.sentence_vectors
         seen = {s.index for s in scored}
         same_fact = {
             i: 0.0
-            for i in map(int, np.flatnonzero(vectors @ vectors[best.index] >= SAME_FACT_SIMILARITY))
+            for i in self.index.sentence_neighbours.similar_to(best.index, SAME_FACT_SIMILARITY)
             if i not in seen and self.index.sentences[i].source != best.span.source
         }
         if not same_fact:

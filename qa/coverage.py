@@ -79,35 +79,60 @@ class TermMatcher:
         embed_words,
         sources: list[str] | None = None,
         known_words: frozenset[str] = frozenset(),
+        stem_counts: dict[str, int] | None = None,
     ) -> None:
         """``sources`` names each sentence's article; ``known_words`` are real words
-        (the model's vocabulary) that are never "corrected" as typos."""
-        self.sentences = [sentence_terms(t) for t in sentence_texts]
+        (the model's vocabulary) that are never "corrected" as typos; ``stem_counts``
+        (`count_stems` of the texts, persisted with the index) spares reading every
+        sentence here. Sentences are analysed when first scored, so loading stays fast
+        however large the corpus."""
+        self.sentences = _LazyTerms(sentence_texts)
         self._sources = sources or [""] * len(sentence_texts)
+        self._by_source: dict[str, list[int]] = {}
+        for i, source in enumerate(self._sources):
+            self._by_source.setdefault(source, []).append(i)
+        self._topics: dict[str, set[str]] = {}
         self._known_words = known_words
-        self._topics = _article_topics(self.sentences, self._sources)
         self._vocab_row = {w: i for i, w in enumerate(vocab)}
         self._vocab = vocab
         self._vocab_vectors = vocab_vectors
         self._embed_words = embed_words
-        self._corpus_stems = set().union(*(s.stems for s in self.sentences)) if self.sentences else set()
-        n = len(self.sentences)
-        df: dict[str, int] = {}
-        for s in self.sentences:
-            for st in s.stems:
-                df[st] = df.get(st, 0) + 1
-        self._idf = {st: math.log(1 + n / d) for st, d in df.items()}
+        if stem_counts is None:
+            stem_counts = count_stems(sentence_texts)
+        self._corpus_stems = set(stem_counts)
+        n = len(sentence_texts)
+        self._idf = {st: math.log(1 + n / d) for st, d in stem_counts.items()}
         self._unknown_idf = UNKNOWN_WORD_WEIGHT * math.log(1 + n)
         self._word_cache: dict[str, np.ndarray] = {}
-        self._common_vectors = [
-            vocab_vectors[[self._vocab_row[s.words[i]] for i in s.common if s.words[i] in self._vocab_row]]
-            if s.common else np.zeros((0, vocab_vectors.shape[1]), dtype=np.float32)
-            for s in self.sentences
-        ]
-        self._common_positions = [
-            [i for i in s.common if s.words[i] in self._vocab_row] for s in self.sentences
-        ]
+        self._common: dict[int, tuple[np.ndarray, list[int]]] = {}
         self._match_cache: dict[tuple, tuple[float, tuple[int, ...]]] = {}
+
+    def _common_words(self, index: int) -> tuple[np.ndarray, list[int]]:
+        """Vectors and positions of the sentence's common words that have a vector."""
+        common = self._common.get(index)
+        if common is None:
+            s = self.sentences[index]
+            positions = [i for i in s.common if s.words[i] in self._vocab_row]
+            vectors = (
+                self._vocab_vectors[[self._vocab_row[s.words[i]] for i in positions]]
+                if positions else np.zeros((0, self._vocab_vectors.shape[1]), dtype=np.float32)
+            )
+            common = self._common[index] = (vectors, positions)
+        return common
+
+    def _article_topics(self, source: str) -> set[str]:
+        """Stems of capitalised words the article uses at least `TOPIC_MIN_MENTIONS` times."""
+        topics = self._topics.get(source)
+        if topics is None:
+            counts: dict[str, int] = {}
+            for i in self._by_source.get(source, []):
+                sentence = self.sentences[i]
+                for tok, cap in zip(sentence.tokens, sentence.caps):
+                    if cap:
+                        for key in expansions(tok.text):
+                            counts[key] = counts.get(key, 0) + 1
+            topics = self._topics[source] = {k for k, n in counts.items() if n >= TOPIC_MIN_MENTIONS}
+        return topics
 
     # -- question side -----------------------------------------------------
 
@@ -208,7 +233,7 @@ class TermMatcher:
             return 1.0, positions
         if keys & sentence.stems:  # a number written in words, an alias of a compound
             return 1.0, ()
-        vectors = self._common_vectors[index]
+        vectors, positions = self._common_words(index)
         if term.proper or not len(vectors):
             return 0.0, ()
         # Meaning is compared between common words only: "city" is not "Moscow".
@@ -216,7 +241,7 @@ class TermMatcher:
         for best in np.argsort(-sims):
             if sims[best] < threshold:
                 break
-            word = sentence.words[self._common_positions[index][int(best)]]
+            word = sentence.words[positions[int(best)]]
             if not opposites(term.text, word):
                 return SIMILAR_CREDIT, tuple(i for i, w in enumerate(sentence.words) if w == word)
         return 0.0, ()
@@ -251,7 +276,7 @@ class TermMatcher:
                     if c * NEIGHBOUR_CREDIT > credit:
                         credit = c * NEIGHBOUR_CREDIT
                         helpers.add(other)
-            if credit == 0.0 and term.proper and expansions(term.text) & self._topics.get(self._sources[index], set()):
+            if credit == 0.0 and term.proper and expansions(term.text) & self._article_topics(self._sources[index]):
                 credit = TOPIC_CREDIT
             if credit == 0.0:
                 missing.append(term.text)
@@ -287,13 +312,28 @@ def _near_function_word(word: str) -> bool:
     )
 
 
-def _article_topics(sentences: list[SentenceTerms], sources: list[str]) -> dict[str, set[str]]:
-    """Per article, the stems of capitalised words it uses at least `TOPIC_MIN_MENTIONS` times."""
-    counts: dict[str, dict[str, int]] = {}
-    for sentence, source in zip(sentences, sources):
-        per = counts.setdefault(source, {})
-        for tok, cap in zip(sentence.tokens, sentence.caps):
-            if cap:
-                for key in expansions(tok.text):
-                    per[key] = per.get(key, 0) + 1
-    return {source: {k for k, n in per.items() if n >= TOPIC_MIN_MENTIONS} for source, per in counts.items()}
+def count_stems(sentence_texts: list[str]) -> dict[str, int]:
+    """In how many sentences each stem occurs (the document frequencies behind term weights)."""
+    counts: dict[str, int] = {}
+    for text in sentence_texts:
+        for st in sentence_terms(text).stems:
+            counts[st] = counts.get(st, 0) + 1
+    return counts
+
+
+class _LazyTerms:
+    """``sentence_terms`` of each sentence, computed on first access (results are immutable,
+    so two threads computing the same one at once is harmless)."""
+
+    def __init__(self, texts: list[str]) -> None:
+        self._texts = texts
+        self._terms: dict[int, SentenceTerms] = {}
+
+    def __len__(self) -> int:
+        return len(self._texts)
+
+    def __getitem__(self, index: int) -> SentenceTerms:
+        terms = self._terms.get(index)
+        if terms is None:
+            terms = self._terms[index] = sentence_terms(self._texts[index])
+        return terms

@@ -92,8 +92,9 @@ class QAEngine:
                 self._encoder.embed,
                 sources=[s.source for s in self._index.sentences],
                 known_words=self._encoder.vocabulary(),
+                stem_counts=self._index.stem_counts,
             )
-            self._answerer = Answerer(self._index, matcher, NameLexicon.from_sentences(texts))
+            self._answerer = Answerer(self._index, matcher, NameLexicon.from_dict(self._index.names))
             self._retriever = Retriever.from_index(self._index, self.settings.retrieval, self.settings.top_k)
         return self
 

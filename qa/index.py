@@ -9,7 +9,10 @@ Layout of the index directory::
         bm25/                # LlamaIndex BM25Retriever, persisted (bm25s arrays)
         chunks.json          # per FAISS row: node id, article, character span
         sentences.npy        # one embedding per sentence (answers cite sentences)
+        sentences.faiss      # an HNSW graph over them, for corpora too large to scan (else absent)
         vocab.json vocab.npy # corpus words and their embeddings (for term coverage)
+        names.json           # people and places named in the corpus (`qa.lexicon`)
+        stems.json           # in how many sentences each word stem occurs (term weights)
         encoder/             # the model exported to ONNX, for questions (absent if it cannot be)
 
 LlamaIndex builds everything. Questions are answered from the same files
@@ -44,9 +47,11 @@ import numpy as np
 from qa.chunking import Span, chunk_spans, sentence_spans
 from qa.config import Settings
 from qa.corpus import Article, corpus_hash
+from qa.coverage import count_stems
 from qa.errors import IndexCorrupt, IndexMissing
+from qa.lexicon import NameLexicon
 from qa.text import STOPWORDS, tokens
-from qa.vector_search import choose_index, new_index, prepare_for_search
+from qa.vector_search import Neighbours, choose_index, new_index, prepare_for_search
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +62,9 @@ STORAGE_DIR = "storage"
 BM25_DIR = "bm25"
 ENCODER_DIR = "encoder"
 CHUNKS_FILE = "chunks.json"
+NAMES_FILE = "names.json"
+SENTENCE_INDEX_FILE = "sentences.faiss"
+STEMS_FILE = "stems.json"
 #: The file LlamaIndex's FaissVectorStore persists the FAISS index to (a FAISS binary, despite the name).
 FAISS_FILE = f"{STORAGE_DIR}/default__vector_store.json"
 #: Sentences whose vectors check an ONNX export against the model at build time.
@@ -89,11 +97,17 @@ class CorpusIndex:
     bm25: object  # bm25s.BM25
     sentences: list[Span]
     sentence_vectors: np.ndarray
+    #: Finds sentences stating the same thing as another (`qa.vector_search.Neighbours`).
+    sentence_neighbours: Neighbours
     vocab: list[str]
     vocab_vectors: np.ndarray
     manifest: dict
     #: The ONNX export for questions, or None when questions need the model itself.
     encoder_dir: Path | None
+    #: `qa.lexicon.NameLexicon.to_dict` of the corpus.
+    names: dict
+    #: `qa.coverage.count_stems` of the corpus sentences.
+    stem_counts: dict[str, int]
 
     def chunk_text(self, chunk: Chunk) -> str:
         return self.articles[chunk.source].text[chunk.start : chunk.end]
@@ -209,9 +223,16 @@ class IndexStore:
         faiss_index = prepare_for_search(faiss.read_index(str(build_dir / FAISS_FILE)), manifest["vector_index"])
         bm25 = _load_bm25(build_dir / BM25_DIR)
         sentences = _all_sentences(articles)
-        sentence_vectors = np.load(build_dir / "sentences.npy")
+        sentence_vectors = np.load(build_dir / "sentences.npy", mmap_mode="r")  # rows are read as needed
+        sentence_spec = manifest["sentence_index"]
+        sentence_index = (
+            prepare_for_search(faiss.read_index(str(build_dir / SENTENCE_INDEX_FILE)), sentence_spec)
+            if sentence_spec["type"] != "flat" else None
+        )
         vocab = json.loads((build_dir / "vocab.json").read_text(encoding="utf-8"))
         vocab_vectors = np.load(build_dir / "vocab.npy")
+        names = json.loads((build_dir / NAMES_FILE).read_text(encoding="utf-8"))
+        stem_counts = json.loads((build_dir / STEMS_FILE).read_text(encoding="utf-8"))
         counts = manifest.get("counts", {})
         if (
             len(chunks) != counts.get("chunks")
@@ -230,11 +251,14 @@ class IndexStore:
             faiss_index=faiss_index,
             bm25=bm25,
             sentences=sentences,
-            sentence_vectors=sentence_vectors.astype(np.float32, copy=False),
+            sentence_vectors=sentence_vectors,
+            sentence_neighbours=Neighbours(sentence_vectors, sentence_index),
             vocab=vocab,
             vocab_vectors=vocab_vectors.astype(np.float32, copy=False),
             manifest=manifest,
             encoder_dir=build_dir / ENCODER_DIR if encoder.get("kind") == "onnx" else None,
+            names=names,
+            stem_counts=stem_counts,
         )
 
     # -- building --------------------------------------------------------
@@ -260,7 +284,10 @@ class IndexStore:
             vocab_vecs = vectors[len(nodes) + len(sentences) :]
             for node, vec in zip(nodes, chunk_vecs):
                 node.embedding = vec.tolist()
+            names = NameLexicon.from_sentences(sentence_texts).to_dict()
+            stem_counts = count_stems(sentence_texts)
             vector_spec = choose_index(len(nodes))
+            sentence_spec = choose_index(len(sentences))
 
             build_id = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
             tmp_dir = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.index_dir))
@@ -272,8 +299,11 @@ class IndexStore:
                     json.dumps([[c.node_id, c.source, c.start, c.end] for c in chunks]), encoding="utf-8"
                 )
                 np.save(tmp_dir / "sentences.npy", sentence_vecs)
+                sentence_index = _persist_sentence_index(sentence_vecs, sentence_spec, tmp_dir / SENTENCE_INDEX_FILE)
                 (tmp_dir / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
                 np.save(tmp_dir / "vocab.npy", vocab_vecs)
+                (tmp_dir / NAMES_FILE).write_text(json.dumps(names), encoding="utf-8")
+                (tmp_dir / STEMS_FILE).write_text(json.dumps(stem_counts), encoding="utf-8")
                 query_encoder = _prepare_query_encoder(
                     embedder, tmp_dir / ENCODER_DIR, previous, sentence_texts, sentence_vecs
                 )
@@ -288,6 +318,7 @@ class IndexStore:
                 "build": build_id,
                 "dimension": int(vectors.shape[1]),
                 "vector_index": vector_spec,
+                "sentence_index": sentence_spec,
                 "query_encoder": query_encoder,
                 "articles": sorted(a.source for a in articles),
                 "counts": {"chunks": len(nodes), "sentences": len(sentences), "vocab": len(vocab)},
@@ -306,11 +337,16 @@ class IndexStore:
             faiss_index=prepare_for_search(faiss_index, vector_spec),
             bm25=bm25,
             sentences=sentences,
-            sentence_vectors=sentence_vecs.astype(np.float32),
+            sentence_vectors=sentence_vecs,
+            sentence_neighbours=Neighbours(
+                sentence_vecs, prepare_for_search(sentence_index, sentence_spec) if sentence_index else None
+            ),
             vocab=vocab,
             vocab_vectors=vocab_vecs.astype(np.float32),
             manifest=manifest,
             encoder_dir=build_dir / ENCODER_DIR if query_encoder["kind"] == "onnx" else None,
+            names=names,
+            stem_counts=stem_counts,
         )
 
     def _current_build_dir(self) -> Path | None:
@@ -414,6 +450,18 @@ def _persist_storage(nodes: list, embedder, storage_dir: Path, vector_spec: dict
         raise RuntimeError("LlamaIndex stored the chunks in the FAISS index out of order")
     storage.persist(persist_dir=str(storage_dir))
     return faiss_index
+
+
+def _persist_sentence_index(vectors: np.ndarray, spec: dict, path: Path):
+    """An approximate index over the sentence vectors when there are too many to scan; else None."""
+    if spec["type"] == "flat":
+        return None
+    import faiss
+
+    index = new_index(spec, vectors.shape[1])
+    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
+    faiss.write_index(index, str(path))
+    return index
 
 
 def _persist_bm25(nodes: list, bm25_dir: Path):

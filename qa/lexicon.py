@@ -37,6 +37,7 @@ COUNTRY_NAMES = frozenset(
     Syria Turkey Ukraine Vietnam America Europe Asia Africa""".split()
 ) | {"Saudi Arabia", "South Africa", "Sri Lanka", "United States", "United Kingdom", "European Union",
      "North Korea", "South Korea", "United Arab Emirates"}
+_COUNTRY_PATTERNS = [(name, re.compile(rf"\b{re.escape(name)}\b")) for name in sorted(COUNTRY_NAMES)]
 _MONTHS_DAYS = frozenset(
     """january february march april may june july august september october november december
     monday tuesday wednesday thursday friday saturday sunday""".split()
@@ -56,7 +57,9 @@ class NameLexicon:
                 lexicon._read_run(sentence, run.start, run.end)
         for sentence in sentences:
             lexicon._extend_place_lists(sentence)
-            lexicon.places |= {name for name in COUNTRY_NAMES if re.search(rf"\b{re.escape(name)}\b", sentence)}
+            lexicon.places.update(
+                name for name, pattern in _COUNTRY_PATTERNS if name in sentence and pattern.search(sentence)
+            )
         # A surname alone names the same person ("Lavrov").
         for name in list(lexicon.persons):
             parts = name.split()
@@ -113,6 +116,14 @@ class NameLexicon:
                 and not _ADJECTIVE_ENDING.search(name)
             ):
                 self.places.add(name)
+
+    def to_dict(self) -> dict:
+        """A JSON-ready form, persisted with the index (`from_dict` reads it back)."""
+        return {"persons": sorted(self.persons), "places": sorted(self.places)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "NameLexicon":
+        return cls(persons=set(data["persons"]), places=set(data["places"]))
 
     def person_names(self) -> list[str]:
         return sorted(self.persons)

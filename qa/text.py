@@ -53,8 +53,14 @@ QUESTION_WORDS = frozenset(
 _STEMMER = None
 
 
+_FOLD_TABLE = str.maketrans(_CHAR_MAP)
+
+
 def fold(text: str) -> str:
     """Lowercase and unify quotes, dashes and spaces, one character for one."""
+    mapped = text.translate(_FOLD_TABLE)
+    if mapped.isascii():  # the common case, ~10x faster than the loop below
+        return mapped.lower()
     out = []
     for ch in text:
         ch = _CHAR_MAP.get(ch, ch)

@@ -1,0 +1,101 @@
+"""Questions are answered without LlamaIndex or torch at question time, and nothing changes for it.
+
+The fast path (`qa.retrieve.Retriever` over the persisted FAISS and bm25s files,
+`qa.encoder.OnnxEncoder` for the question) must give what the plain stack
+gives: LlamaIndex's ``QueryFusionRetriever`` over its vector and BM25
+retrievers, and sentence-transformers' vectors. Checked on every question of
+the eval set.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.encoder import OnnxEncoder, SentenceTransformerEncoder
+from qa.engine import QAEngine
+from qa.evaluation.dataset import load_questions
+from qa.index import BM25_DIR, STORAGE_DIR
+from qa.onnx_export import EXPORT_TOLERANCE
+from qa.retrieve import CANDIDATE_FACTOR, DENSE_WEIGHT, RESERVE_FACTOR, Retriever
+
+
+@pytest.fixture(scope="module")
+def questions() -> list[str]:
+    return [q.question for q in load_questions()]
+
+
+@pytest.fixture(scope="module")
+def llama_retrievers(engine, settings):
+    """LlamaIndex's own retrievers, loaded from the same persisted build."""
+    from llama_index.core import StorageContext, load_index_from_storage
+    from llama_index.core.llms import MockLLM
+    from llama_index.core.retrievers import QueryFusionRetriever
+    from llama_index.retrievers.bm25 import BM25Retriever
+    from llama_index.vector_stores.faiss import FaissVectorStore
+
+    build = settings.index_dir / engine._index.manifest["build"]
+    vector_store = FaissVectorStore.from_persist_dir(str(build / STORAGE_DIR))
+    storage = StorageContext.from_defaults(vector_store=vector_store, persist_dir=str(build / STORAGE_DIR))
+    vector_index = load_index_from_storage(storage, embed_model=engine.embedder)
+    depth = settings.top_k * RESERVE_FACTOR
+    n = len(engine._index.chunks)
+    dense = vector_index.as_retriever(similarity_top_k=min(depth * CANDIDATE_FACTOR, n))
+    bm25 = BM25Retriever.from_persist_dir(str(build / BM25_DIR))
+    bm25.similarity_top_k = min(depth * CANDIDATE_FACTOR, n)
+    fused = QueryFusionRetriever(
+        [dense, bm25], mode="relative_score", retriever_weights=[DENSE_WEIGHT, 1 - DENSE_WEIGHT],
+        similarity_top_k=depth, num_queries=1, use_async=False, llm=MockLLM(),
+    )
+    return fused, vector_index, depth
+
+
+def test_fast_hybrid_ranking_is_llamaindex_query_fusion_ranking(engine, questions, llama_retrievers):
+    from llama_index.core.schema import QueryBundle
+
+    fused, _index, depth = llama_retrievers
+    retriever = Retriever.from_index(engine._index, "hybrid", engine.settings.top_k)
+    differ = []
+    for question in questions:
+        vector = engine._encoder.embed([question])[0]
+        ours = retriever.retrieve(question, vector)
+        theirs = fused.retrieve(QueryBundle(query_str=question, embedding=vector.tolist()))[:depth]
+        if [c.node_id for c in ours] != [r.node.node_id for r in theirs]:
+            differ.append(question)
+        assert [c.score for c in ours] == pytest.approx([r.score for r in theirs], abs=1e-5)
+    assert differ == []
+
+
+def test_fast_dense_search_is_llamaindex_vector_retrieval(engine, questions, llama_retrievers):
+    from llama_index.core.schema import QueryBundle
+
+    _fused, vector_index, depth = llama_retrievers
+    plain = vector_index.as_retriever(similarity_top_k=depth)
+    retriever = Retriever.from_index(engine._index, "dense", engine.settings.top_k)
+    for question in questions:
+        vector = engine._encoder.embed([question])[0]
+        ours = [c.node_id for c in retriever.retrieve(question, vector)]
+        theirs = [r.node.node_id for r in plain.retrieve(QueryBundle(query_str=question, embedding=vector.tolist()))]
+        assert ours == theirs, question
+
+
+def test_onnx_question_vectors_match_sentence_transformers(engine, questions):
+    onnx = engine._encoder
+    assert isinstance(onnx, OnnxEncoder)
+    model = SentenceTransformerEncoder(engine.embedder)
+    got = onnx.embed(questions)
+    expected = model.embed(questions)
+    assert float(np.abs(got - expected).max()) <= EXPORT_TOLERANCE
+    one_by_one = np.vstack([onnx.embed([q]) for q in questions[:10]])  # unpadded, as a lone question is
+    assert float(np.abs(one_by_one - expected[:10]).max()) <= EXPORT_TOLERANCE
+
+
+def test_answers_are_the_same_with_the_onnx_export_and_with_sentence_transformers(engine, settings, questions):
+    with_model = QAEngine(settings, embedder=engine.embedder, encoder=SentenceTransformerEncoder(engine.embedder))
+    with_model.load(progress=False)
+    differ = []
+    for question in questions:
+        a, b = engine.ask(question), with_model.ask(question)
+        if (a.short, a.abstained, [c.start for c in a.citations]) != (b.short, b.abstained, [c.start for c in b.citations]):
+            differ.append((question, a.short, b.short))
+    assert differ == []
