@@ -10,6 +10,7 @@ answered with "the articles don't say".
 
 from __future__ import annotations
 
+import itertools
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -46,6 +47,9 @@ CONFLICT_RATIO = 0.75
 #: Sentences of other articles this similar to the answer's sentence state the same fact
 #: (and are checked for a differing figure even when retrieval did not return them).
 SAME_FACT_SIMILARITY = 0.7
+#: At most this many such sentences are checked, the most similar first: in a large archive
+#: boilerplate repeats, and thousands of near-identical sentences would each be scored.
+SAME_FACT_MAX = 16
 #: For "which three leaders ...?", sentences within this share of the best score add names.
 GATHER_RATIO = 0.7
 #: Two figures further apart than this factor are two facts, not two reports of one.
@@ -210,11 +214,12 @@ class Answerer:
         if best is None:
             return scored
         seen = {s.index for s in scored}
-        same_fact = {
-            i: 0.0
+        others = (
+            i
             for i in self.index.sentence_neighbours.similar_to(best.index, SAME_FACT_SIMILARITY)
             if i not in seen and self.index.sentences[i].source != best.span.source
-        }
+        )
+        same_fact = dict.fromkeys(itertools.islice(others, SAME_FACT_MAX), 0.0)
         if not same_fact:
             return scored
         return sorted(scored + self._score(question, terms, same_fact, query_vector), key=lambda s: s.score, reverse=True)

@@ -79,29 +79,26 @@ class TermMatcher:
         embed_words,
         sources: list[str] | None = None,
         known_words: frozenset[str] = frozenset(),
-        stem_counts: dict[str, int] | None = None,
+        statistics: "TermStatistics | None" = None,
     ) -> None:
         """``sources`` names each sentence's article; ``known_words`` are real words
-        (the model's vocabulary) that are never "corrected" as typos; ``stem_counts``
-        (`count_stems` of the texts, persisted with the index) spares reading every
+        (the model's vocabulary) that are never "corrected" as typos; ``statistics``
+        (`TermStatistics.of` the texts, persisted with the index) spares reading every
         sentence here. Sentences are analysed when first scored, so loading stays fast
         however large the corpus."""
         self.sentences = _LazyTerms(sentence_texts)
         self._sources = sources or [""] * len(sentence_texts)
-        self._by_source: dict[str, list[int]] = {}
-        for i, source in enumerate(self._sources):
-            self._by_source.setdefault(source, []).append(i)
-        self._topics: dict[str, set[str]] = {}
         self._known_words = known_words
         self._vocab_row = {w: i for i, w in enumerate(vocab)}
         self._vocab = vocab
         self._vocab_vectors = vocab_vectors
         self._embed_words = embed_words
-        if stem_counts is None:
-            stem_counts = count_stems(sentence_texts)
-        self._corpus_stems = set(stem_counts)
+        if statistics is None:
+            statistics = TermStatistics.of(sentence_texts, self._sources)
+        self._topics = statistics.topics
+        self._corpus_stems = set(statistics.stem_counts)
         n = len(sentence_texts)
-        self._idf = {st: math.log(1 + n / d) for st, d in stem_counts.items()}
+        self._idf = {st: math.log(1 + n / d) for st, d in statistics.stem_counts.items()}
         self._unknown_idf = UNKNOWN_WORD_WEIGHT * math.log(1 + n)
         self._word_cache: dict[str, np.ndarray] = {}
         self._common: dict[int, tuple[np.ndarray, list[int]]] = {}
@@ -119,20 +116,6 @@ class TermMatcher:
             )
             common = self._common[index] = (vectors, positions)
         return common
-
-    def _article_topics(self, source: str) -> set[str]:
-        """Stems of capitalised words the article uses at least `TOPIC_MIN_MENTIONS` times."""
-        topics = self._topics.get(source)
-        if topics is None:
-            counts: dict[str, int] = {}
-            for i in self._by_source.get(source, []):
-                sentence = self.sentences[i]
-                for tok, cap in zip(sentence.tokens, sentence.caps):
-                    if cap:
-                        for key in expansions(tok.text):
-                            counts[key] = counts.get(key, 0) + 1
-            topics = self._topics[source] = {k for k, n in counts.items() if n >= TOPIC_MIN_MENTIONS}
-        return topics
 
     # -- question side -----------------------------------------------------
 
@@ -276,7 +259,7 @@ class TermMatcher:
                     if c * NEIGHBOUR_CREDIT > credit:
                         credit = c * NEIGHBOUR_CREDIT
                         helpers.add(other)
-            if credit == 0.0 and term.proper and expansions(term.text) & self._article_topics(self._sources[index]):
+            if credit == 0.0 and term.proper and expansions(term.text) & self._topics.get(self._sources[index], frozenset()):
                 credit = TOPIC_CREDIT
             if credit == 0.0:
                 missing.append(term.text)
@@ -312,13 +295,39 @@ def _near_function_word(word: str) -> bool:
     )
 
 
-def count_stems(sentence_texts: list[str]) -> dict[str, int]:
-    """In how many sentences each stem occurs (the document frequencies behind term weights)."""
-    counts: dict[str, int] = {}
-    for text in sentence_texts:
-        for st in sentence_terms(text).stems:
-            counts[st] = counts.get(st, 0) + 1
-    return counts
+@dataclass(frozen=True)
+class TermStatistics:
+    """What term weighting needs to know of the whole corpus, computed once at build time."""
+
+    #: In how many sentences each stem occurs (document frequencies behind term weights).
+    stem_counts: dict[str, int]
+    #: Per article, the stems of capitalised words it uses at least `TOPIC_MIN_MENTIONS` times.
+    topics: dict[str, frozenset[str]]
+
+    @classmethod
+    def of(cls, sentence_texts: list[str], sources: list[str]) -> "TermStatistics":
+        stem_counts: dict[str, int] = {}
+        mentions: dict[str, dict[str, int]] = {}
+        for text, source in zip(sentence_texts, sources):
+            sentence = sentence_terms(text)
+            for st in sentence.stems:
+                stem_counts[st] = stem_counts.get(st, 0) + 1
+            per = mentions.setdefault(source, {})
+            for tok, cap in zip(sentence.tokens, sentence.caps):
+                if cap:
+                    for key in expansions(tok.text):
+                        per[key] = per.get(key, 0) + 1
+        topics = {
+            source: frozenset(k for k, n in per.items() if n >= TOPIC_MIN_MENTIONS) for source, per in mentions.items()
+        }
+        return cls(stem_counts, topics)
+
+    def to_dict(self) -> dict:
+        return {"stem_counts": self.stem_counts, "topics": {s: sorted(t) for s, t in self.topics.items()}}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "TermStatistics":
+        return cls(data["stem_counts"], {s: frozenset(t) for s, t in data["topics"].items()})
 
 
 class _LazyTerms:

@@ -92,7 +92,7 @@ class QAEngine:
                 self._encoder.embed,
                 sources=[s.source for s in self._index.sentences],
                 known_words=self._encoder.vocabulary(),
-                stem_counts=self._index.stem_counts,
+                statistics=self._index.term_statistics,
             )
             self._answerer = Answerer(self._index, matcher, NameLexicon.from_dict(self._index.names))
             self._retriever = Retriever.from_index(self._index, self.settings.retrieval, self.settings.top_k)

@@ -12,7 +12,7 @@ Layout of the index directory::
         sentences.faiss      # an HNSW graph over them, for corpora too large to scan (else absent)
         vocab.json vocab.npy # corpus words and their embeddings (for term coverage)
         names.json           # people and places named in the corpus (`qa.lexicon`)
-        stems.json           # in how many sentences each word stem occurs (term weights)
+        terms.json           # word-stem document frequencies and article topics (term weights)
         encoder/             # the model exported to ONNX, for questions (absent if it cannot be)
 
 LlamaIndex builds everything. Questions are answered from the same files
@@ -47,7 +47,7 @@ import numpy as np
 from qa.chunking import Span, chunk_spans, sentence_spans
 from qa.config import Settings
 from qa.corpus import Article, corpus_hash
-from qa.coverage import count_stems
+from qa.coverage import TermStatistics
 from qa.errors import IndexCorrupt, IndexMissing
 from qa.lexicon import NameLexicon
 from qa.text import STOPWORDS, tokens
@@ -64,7 +64,7 @@ ENCODER_DIR = "encoder"
 CHUNKS_FILE = "chunks.json"
 NAMES_FILE = "names.json"
 SENTENCE_INDEX_FILE = "sentences.faiss"
-STEMS_FILE = "stems.json"
+TERMS_FILE = "terms.json"
 #: The file LlamaIndex's FaissVectorStore persists the FAISS index to (a FAISS binary, despite the name).
 FAISS_FILE = f"{STORAGE_DIR}/default__vector_store.json"
 #: Sentences whose vectors check an ONNX export against the model at build time.
@@ -106,8 +106,8 @@ class CorpusIndex:
     encoder_dir: Path | None
     #: `qa.lexicon.NameLexicon.to_dict` of the corpus.
     names: dict
-    #: `qa.coverage.count_stems` of the corpus sentences.
-    stem_counts: dict[str, int]
+    #: Corpus-wide term statistics (`qa.coverage.TermStatistics`).
+    term_statistics: TermStatistics
 
     def chunk_text(self, chunk: Chunk) -> str:
         return self.articles[chunk.source].text[chunk.start : chunk.end]
@@ -232,7 +232,7 @@ class IndexStore:
         vocab = json.loads((build_dir / "vocab.json").read_text(encoding="utf-8"))
         vocab_vectors = np.load(build_dir / "vocab.npy")
         names = json.loads((build_dir / NAMES_FILE).read_text(encoding="utf-8"))
-        stem_counts = json.loads((build_dir / STEMS_FILE).read_text(encoding="utf-8"))
+        term_statistics = TermStatistics.from_dict(json.loads((build_dir / TERMS_FILE).read_text(encoding="utf-8")))
         counts = manifest.get("counts", {})
         if (
             len(chunks) != counts.get("chunks")
@@ -258,7 +258,7 @@ class IndexStore:
             manifest=manifest,
             encoder_dir=build_dir / ENCODER_DIR if encoder.get("kind") == "onnx" else None,
             names=names,
-            stem_counts=stem_counts,
+            term_statistics=term_statistics,
         )
 
     # -- building --------------------------------------------------------
@@ -285,7 +285,7 @@ class IndexStore:
             for node, vec in zip(nodes, chunk_vecs):
                 node.embedding = vec.tolist()
             names = NameLexicon.from_sentences(sentence_texts).to_dict()
-            stem_counts = count_stems(sentence_texts)
+            term_statistics = TermStatistics.of(sentence_texts, [s.source for s in sentences])
             vector_spec = choose_index(len(nodes))
             sentence_spec = choose_index(len(sentences))
 
@@ -303,7 +303,7 @@ class IndexStore:
                 (tmp_dir / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
                 np.save(tmp_dir / "vocab.npy", vocab_vecs)
                 (tmp_dir / NAMES_FILE).write_text(json.dumps(names), encoding="utf-8")
-                (tmp_dir / STEMS_FILE).write_text(json.dumps(stem_counts), encoding="utf-8")
+                (tmp_dir / TERMS_FILE).write_text(json.dumps(term_statistics.to_dict()), encoding="utf-8")
                 query_encoder = _prepare_query_encoder(
                     embedder, tmp_dir / ENCODER_DIR, previous, sentence_texts, sentence_vecs
                 )
@@ -346,7 +346,7 @@ class IndexStore:
             manifest=manifest,
             encoder_dir=build_dir / ENCODER_DIR if query_encoder["kind"] == "onnx" else None,
             names=names,
-            stem_counts=stem_counts,
+            term_statistics=term_statistics,
         )
 
     def _current_build_dir(self) -> Path | None:

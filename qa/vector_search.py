@@ -69,10 +69,13 @@ class Neighbours:
         self._index = index
 
     def similar_to(self, row: int, threshold: float) -> list[int]:
+        """Rows at least ``threshold`` similar to ``row`` (itself included), most similar first."""
         import numpy as np
 
         vector = np.asarray(self._vectors[row], dtype=np.float32)
         if self._index is None:
-            return [int(r) for r in np.flatnonzero(self._vectors @ vector >= threshold)]
+            scores = self._vectors @ vector
+            rows = np.flatnonzero(scores >= threshold)
+            return [int(r) for r in rows[np.argsort(-scores[rows], kind="stable")]]
         scores, rows = self._index.search(vector[np.newaxis, :], NEIGHBOUR_CANDIDATES)
-        return sorted(int(r) for r, s in zip(rows[0], scores[0]) if r >= 0 and s >= threshold)
+        return [int(r) for r, s in zip(rows[0], scores[0]) if r >= 0 and s >= threshold]

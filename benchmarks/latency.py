@@ -1,0 +1,67 @@
+"""Warm question latency on the seeds: ``ask()`` against embedding the question alone and
+against the plain LlamaIndex retriever, interleaved question by question so that a busy
+machine slows all three alike."""
+
+from __future__ import annotations
+
+from measure import Row, ms, percentile, timed
+
+#: `ask()` p50 on this machine must stay under this (ms).
+TARGET_P50_MS = 30.0
+#: ... and under this multiple of embedding the question with the same model.
+TARGET_EMBED_RATIO = 1.5
+#: Neighbours the plain LlamaIndex retriever returns (as the issue states it).
+PLAIN_TOP_K = 5
+#: Untimed questions first (not eval questions): imports, first calls and caches settle.
+WARMUP = [
+    "What did the minister say?",
+    "Which ministers met in Moscow?",
+    "How much oil does China buy?",
+    "What is the Northern Sea Route?",
+    "Who is the EAM?",
+]
+
+
+def plain_retriever(engine):
+    """The plain stack on the same files: LlamaIndex's ``VectorStoreIndex`` over the persisted
+    FAISS store, with the model through ``HuggingFaceEmbedding``."""
+    from llama_index.core import StorageContext, load_index_from_storage
+    from llama_index.vector_stores.faiss import FaissVectorStore
+
+    from qa.index import STORAGE_DIR
+
+    storage_dir = engine.settings.index_dir / engine._index.manifest["build"] / STORAGE_DIR
+    store = FaissVectorStore.from_persist_dir(str(storage_dir))
+    storage = StorageContext.from_defaults(vector_store=store, persist_dir=str(storage_dir))
+    index = load_index_from_storage(storage, embed_model=engine.embedder)
+    return index.as_retriever(similarity_top_k=PLAIN_TOP_K)
+
+
+def run(engine, questions: list[str]) -> tuple[list[Row], dict]:
+    plain = plain_retriever(engine)
+    model = engine.embedder
+    onnx = engine._encoder
+    for q in WARMUP:
+        engine.ask(q), model.get_query_embedding(q), onnx.embed([q]), plain.retrieve(q)
+    samples: dict[str, list[float]] = {"ask": [], "model": [], "onnx": [], "plain": []}
+    for q in questions:
+        samples["ask"].append(timed(engine.ask, q)[0])
+        samples["model"].append(timed(model.get_query_embedding, q)[0])
+        samples["onnx"].append(timed(onnx.embed, [q])[0])
+        samples["plain"].append(timed(plain.retrieve, q)[0])
+    p = {k: (percentile(ms(v), 50), percentile(ms(v), 95)) for k, v in samples.items()}
+    n = len(questions)
+    rows = [
+        Row("warm latency", f"ask() p50, {n} eval questions", p["ask"][0], "ms",
+            "target", TARGET_P50_MS, f"<= {TARGET_P50_MS:.0f} ms", p["ask"][0] <= TARGET_P50_MS),
+        Row("warm latency", "ask() p95", p["ask"][1], "ms", "plain retriever p95", p["plain"][1]),
+        Row("warm latency", "ask() p50 vs embedding the question (sentence-transformers)", p["ask"][0], "ms",
+            "model.get_query_embedding p50", p["model"][0], f"<= {TARGET_EMBED_RATIO}x",
+            p["ask"][0] <= TARGET_EMBED_RATIO * p["model"][0]),
+        Row("warm latency", "ask() p50 vs plain LlamaIndex retriever", p["ask"][0], "ms",
+            f"as_retriever(similarity_top_k={PLAIN_TOP_K}).retrieve p50", p["plain"][0], "<= 1.0x",
+            p["ask"][0] <= p["plain"][0]),
+        Row("warm latency", "embedding the question with the ONNX export p50", p["onnx"][0], "ms",
+            "model.get_query_embedding p50", p["model"][0]),
+    ]
+    return rows, {k: {"p50": v[0], "p95": v[1]} for k, v in p.items()}
