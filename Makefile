@@ -35,7 +35,7 @@ eval: setup
 	$(BIN)/qa eval
 
 bench: setup
-	$(BIN)/python benchmarks/bench_ask.py
+	$(BIN)/python benchmarks/run.py
 
 clean:
 	rm -rf $(VENV) index/*/ index/*.json

@@ -149,7 +149,9 @@ def cmd_index(args: argparse.Namespace) -> int:
             return EXIT_ERROR
         print(
             f"Index in {settings.index_dir} is up to date: {manifest['counts']['chunks']} passages "
-            f"from {len(manifest['articles'])} articles, built {manifest['built_at']}."
+            f"from {len(manifest['articles'])} articles, built {manifest['built_at']}; "
+            f"{manifest['vector_index']['type']} vector search, questions embedded by "
+            f"{manifest['query_encoder']['kind']}."
         )
         return EXIT_OK
     from qa.embedding import load_embedder

@@ -139,6 +139,7 @@ def test_index_builds_reports_and_status_follows_the_seeds(capsys, tmp_path, sma
     code, out, _err = run(capsys, "index", "--status", "--seeds", str(small_seeds), "--index", index)
     assert code == EXIT_OK
     assert "is up to date" in out and "from 1 articles" in out
+    assert "flat vector search, questions embedded by onnx" in out
 
     seed = small_seeds / RECRUITED
     seed.write_text(seed.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")

@@ -369,3 +369,22 @@ def test_build_failing_before_the_manifest_is_written_keeps_the_old_index(index_
     manifest = json.loads((index_copy / MANIFEST_NAME).read_text(encoding="utf-8"))
     assert build_dirs(index_copy) == [manifest["build"]]
     assert leftovers(index_copy) == []
+
+
+# -- index type by size ------------------------------------------------------------
+
+
+def test_a_corpus_above_the_exact_limit_is_searched_by_hnsw_and_still_answers(tmp_path, small_seeds, embedder, monkeypatch):
+    import qa.vector_search as vector_search
+
+    monkeypatch.setattr(vector_search, "EXACT_MAX_VECTORS", 5)  # the one-article corpus counts as large
+    settings = small_settings(small_seeds, tmp_path / "index")
+    engine = QAEngine(settings, embedder=embedder).load(progress=False)
+    manifest = json.loads((settings.index_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["vector_index"]["type"] == "hnsw"
+    assert manifest["sentence_index"]["type"] == "hnsw"
+    assert "sentences.faiss" in manifest["files"]
+    assert engine.ask(QUESTION).short == "126"
+    again = QAEngine(settings, embedder=embedder).load(progress=False)
+    assert again.index_status == "loaded"
+    assert again.ask(QUESTION).short == "126"
