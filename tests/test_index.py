@@ -388,3 +388,20 @@ def test_a_corpus_above_the_exact_limit_is_searched_by_hnsw_and_still_answers(tm
     again = QAEngine(settings, embedder=embedder).load(progress=False)
     assert again.index_status == "loaded"
     assert again.ask(QUESTION).short == "126"
+
+
+def test_a_model_that_cannot_be_exported_embeds_questions_with_sentence_transformers(tmp_path, small_seeds, embedder, monkeypatch):
+    import qa.onnx_export as onnx_export
+    from qa.encoder import SentenceTransformerEncoder
+
+    def unsupported(embedder, directory):
+        raise onnx_export.ExportUnsupported("model modules ['Custom'] are not transformer + pooling")
+
+    monkeypatch.setattr(onnx_export, "export_encoder", unsupported)
+    settings = small_settings(small_seeds, tmp_path / "index")
+    engine = QAEngine(settings, embedder=embedder).load(progress=False)
+    manifest = engine._index.manifest
+    assert manifest["query_encoder"] == {"kind": "sentence-transformers", "reason": "model modules ['Custom'] are not transformer + pooling"}
+    assert not any(name.startswith("encoder/") for name in manifest["files"])
+    assert isinstance(engine._encoder, SentenceTransformerEncoder)
+    assert engine.ask(QUESTION).short == "126"
