@@ -4,12 +4,11 @@ of those processes (the seeds' memory figure)."""
 
 from __future__ import annotations
 
-import shutil
 import statistics
 import sys
 from pathlib import Path
 
-from measure import Row, python_child, run_child
+from measure import Row, peak_rss_mib, python_child, run_child
 
 #: Seconds from a new ``qa ask`` process to its answer.
 TARGET_SECONDS = 3.0
@@ -30,10 +29,12 @@ def run(seeds: Path, index_dir: Path) -> tuple[list[Row], dict]:
     if any(a["status"] != 0 or not a["output"].strip() for a in asks):
         raise RuntimeError(f"qa ask failed: {asks[-1]['output']!r}")
     imports = [run_child(python_child(PLAIN_IMPORTS), until_output=False) for _ in range(RUNS)]
-    plain_load = run_child(python_child(_PLAIN_ANSWER.format(storage=_storage(index_dir), question=QUESTION)))
+    plain_code = _PLAIN_ANSWER.format(storage=_storage(index_dir), question=QUESTION)
+    plain_load = run_child(python_child(plain_code))
     ask_s = statistics.median(a["seconds"] for a in asks)
     import_s = statistics.median(i["seconds"] for i in imports)
-    ask_rss = max(a["peak_rss_mib"] for a in asks)
+    ask_rss = peak_rss_mib(f"from qa.cli import main\nmain(['ask', {QUESTION!r}])", env)
+    plain_rss = peak_rss_mib(plain_code)
     rows = [
         Row("cold start", f"`qa ask` to first answer (median of {RUNS})", ask_s, "s",
             "importing llama_index.core + sentence_transformers + faiss", import_s,
@@ -41,9 +42,9 @@ def run(seeds: Path, index_dir: Path) -> tuple[list[Row], dict]:
         Row("cold start", "plain stack: load index + model, retrieve (one run)", plain_load["seconds"], "s",
             "importing only", import_s),
         Row("memory", "peak RSS, `qa ask` on the seeds", ask_rss, "MiB",
-            "plain stack loading the same index and retrieving", plain_load["peak_rss_mib"]),
+            "plain stack loading the same index and retrieving", plain_rss),
     ]
-    return rows, {"answer": asks[-1]["output"].splitlines()[0], "shutil": shutil.which("qa")}
+    return rows, {"answer": asks[-1]["output"].splitlines()[0]}
 
 
 def _storage(index_dir: Path) -> str:

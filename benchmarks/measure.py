@@ -55,7 +55,7 @@ def timed(fn, *args, **kwargs) -> tuple[float, object]:
 
 def run_child(argv: list[str], env: dict | None = None, until_output: bool = True) -> dict:
     """Run ``argv``; return seconds to its first line of output (or to its exit), its exit
-    status and its peak resident memory in MiB."""
+    status and its output."""
     started = time.perf_counter()
     child = subprocess.Popen(
         argv, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL, env={**os.environ, **(env or {})}, cwd=ROOT
@@ -63,16 +63,31 @@ def run_child(argv: list[str], env: dict | None = None, until_output: bool = Tru
     first = child.stdout.readline()
     seconds = time.perf_counter() - started
     rest = child.stdout.read()
-    _pid, status, usage = os.wait4(child.pid, 0)
+    status = child.wait()
     child.stdout.close()
     if not until_output:
         seconds = time.perf_counter() - started
-    return {
-        "seconds": seconds,
-        "status": os.waitstatus_to_exitcode(status),
-        "peak_rss_mib": usage.ru_maxrss / 1024,
-        "output": (first + rest).decode("utf-8", "replace"),
-    }
+    return {"seconds": seconds, "status": status, "output": (first + rest).decode("utf-8", "replace")}
+
+
+#: Appended to a child's code: its peak resident memory. VmHWM belongs to the address space
+#: that exec created; getrusage's ru_maxrss would include the parent's pages at fork time.
+_REPORT_PEAK = """
+for _line in open("/proc/self/status"):
+    if _line.startswith("VmHWM:"):
+        print("peak_rss_kib", _line.split()[1], flush=True)
+"""
+
+
+def peak_rss_mib(code: str, env: dict | None = None) -> float:
+    """Peak resident memory (MiB) of a new Python process running ``code``."""
+    child = run_child(python_child(code + "\n" + _REPORT_PEAK), env, until_output=False)
+    if child["status"] != 0:
+        raise RuntimeError(f"child failed ({child['status']}): {child['output'][-500:]!r}")
+    for line in child["output"].splitlines():
+        if line.startswith("peak_rss_kib"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"child printed no peak memory: {child['output'][-500:]!r}")
 
 
 def python_child(code: str) -> list[str]:

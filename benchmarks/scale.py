@@ -7,13 +7,18 @@ import random
 from pathlib import Path
 
 import numpy as np
-from measure import Row, ms, percentile, python_child, run_child, timed
-
 import synthetic
+from measure import Row, ms, peak_rss_mib, percentile, timed
+
 from qa.config import Settings
 from qa.encoder import OnnxEncoder
 from qa.engine import QAEngine
-from qa.vector_search import EXACT_MAX_VECTORS, choose_index, new_index, prepare_for_search
+from qa.vector_search import (
+    EXACT_MAX_VECTORS,
+    choose_index,
+    new_index,
+    prepare_for_search,
+)
 
 QUERIES = 200
 RECALL_AT = 10
@@ -110,12 +115,8 @@ def peak_memory(label: str, seeds: Path, index_dir: Path, encoder_dir: Path) -> 
         f"engine = QAEngine(Settings(seeds_dir=Path({str(seeds)!r}), index_dir=Path({str(index_dir)!r})),"
         f" encoder=OnnxEncoder(Path({str(encoder_dir)!r}))).load(progress=False)\n"
         f"for q in {questions(20, seed=3)!r}: engine.ask(q)\n"
-        "print('ok')\n"
     )
-    child = run_child(python_child(code), until_output=False)
-    if child["status"] != 0:
-        raise RuntimeError(f"memory probe failed: {child['output']!r}")
-    return Row("memory", f"peak RSS, {label}: load + 20 questions", child["peak_rss_mib"], "MiB")
+    return Row("memory", f"peak RSS, {label}: load + 20 questions", peak_rss_mib(code), "MiB")
 
 
 def query_vectors(encode, qs: list[str]) -> np.ndarray:

@@ -51,7 +51,7 @@ from qa.coverage import TermStatistics
 from qa.errors import IndexCorrupt, IndexMissing
 from qa.lexicon import NameLexicon
 from qa.text import STOPWORDS, tokens
-from qa.vector_search import Neighbours, choose_index, new_index, prepare_for_search
+from qa.vector_search import Neighbours, all_cores, choose_index, new_index, prepare_for_search
 
 log = logging.getLogger(__name__)
 
@@ -267,7 +267,7 @@ class IndexStore:
         """Chunk, embed and persist ``articles`` with ``embedder`` (a LlamaIndex
         ``HuggingFaceEmbedding``); return the loaded result."""
         self.index_dir.mkdir(parents=True, exist_ok=True)
-        with self._lock():
+        with self._lock(), all_cores():
             started = time.perf_counter()
             previous = self._current_build_dir()
             nodes = make_nodes(articles, self.settings)

@@ -21,6 +21,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from qa.index import BM25_LANGUAGE, BM25_TOKEN_PATTERN, CorpusIndex
+from qa.vector_search import use_search_threads
 
 #: Share of the dense list in the fused score (BM25 gets the rest).
 DENSE_WEIGHT = 0.5
@@ -62,8 +63,10 @@ class Retriever:
 
     @classmethod
     def from_index(cls, index: CorpusIndex, mode: str = "hybrid", top_k: int = 6) -> "Retriever":
+        """A retriever over ``index``; sets FAISS to its question-time threads (`use_search_threads`)."""
         import Stemmer
 
+        use_search_threads()
         return cls(index, mode, top_k, Stemmer.Stemmer(BM25_LANGUAGE))
 
     def retrieve(self, query: str, query_embedding) -> list[RetrievedChunk]:

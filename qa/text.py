@@ -8,7 +8,7 @@ folded text; everything that is *shown or cited* is sliced from the original.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from typing import NamedTuple
 from functools import lru_cache
 
 _CHAR_MAP = {
@@ -69,8 +69,10 @@ def fold(text: str) -> str:
     return "".join(out)
 
 
-@dataclass(frozen=True)
-class Token:
+class Token(NamedTuple):
+    """A word: its folded text and its span. A tuple, not a dataclass: sentences are
+    tokenised on every new question's hot path, and tuples are built several times faster."""
+
     text: str  # folded
     start: int
     end: int
