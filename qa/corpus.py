@@ -3,21 +3,31 @@
 Citations are character offsets into `Article.text`, so the text is never
 altered; metadata found in it (a leading `` date YYYY-MM-DD`` line) is
 recorded and its span skipped by the chunker, not cut out.
+
+A file that is not an article (empty, binary, not UTF-8, far too large) is
+skipped with a warning naming it and the fix; the other articles still load.
 """
 
 from __future__ import annotations
 
 import hashlib
+import io
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from qa.errors import CorpusError
 
+log = logging.getLogger(__name__)
+
 #: File types read from the seeds directory.
 ARTICLE_SUFFIXES = (".txt",)
 #: A title is cut to this many characters.
 TITLE_MAX_CHARS = 90
+#: A news article is a few kB. A file past this is a dump, not an article, and would
+#: take many minutes to embed; it is skipped.
+MAX_ARTICLE_BYTES = 1_000_000
 
 _DATE_HEADER = re.compile(r"\A\s*date\s+(\d{4}-\d{2}-\d{2})\b[ \t]*")
 
@@ -68,14 +78,47 @@ def load_corpus(seeds_dir: Path) -> list[Article]:
         raise CorpusError(
             f"Seeds directory {str(seeds_dir)!r} holds no {'/'.join(ARTICLE_SUFFIXES)} articles."
         )
-    articles = []
+    articles, skipped = [], []
     for path in paths:
         try:
-            text = path.read_text(encoding="utf-8")
-        except UnicodeDecodeError as err:
-            raise CorpusError(f"Article {str(path)!r} is not UTF-8 text ({err.reason}); re-save it as UTF-8.") from err
-        articles.append(parse_article(path.name, text))
+            articles.append(parse_article(path.name, read_article(path)))
+        except CorpusError as err:
+            log.warning("Skipped an article: %s", err)
+            skipped.append(path.name)
+    if not articles:
+        raise CorpusError(
+            f"Seeds directory {str(seeds_dir)!r} holds no readable article "
+            f"(skipped {', '.join(skipped)}: see the warnings above)."
+        )
     return articles
+
+
+def read_article(path: Path) -> str:
+    """The text of one article file, as ``path.read_text(encoding="utf-8")`` gives it.
+
+    Raises `CorpusError`, naming the file and the fix, when the file is too large,
+    binary, not UTF-8 or empty.
+    """
+    size = path.stat().st_size
+    if size > MAX_ARTICLE_BYTES:
+        raise CorpusError(
+            f"Article {str(path)!r} is {size:,} bytes, over the {MAX_ARTICLE_BYTES:,}-byte limit for one article; "
+            "split it into articles or move it out of the seeds directory."
+        )
+    data = path.read_bytes()
+    if b"\0" in data:
+        raise CorpusError(
+            f"Article {str(path)!r} holds NUL bytes: it is binary, or text in an encoding other than UTF-8; "
+            "re-save it as UTF-8 or move it out of the seeds directory."
+        )
+    try:
+        # Decoded as read_text does (universal newlines), so offsets match what readers see.
+        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="strict").read()
+    except UnicodeDecodeError as err:
+        raise CorpusError(f"Article {str(path)!r} is not UTF-8 text ({err.reason}); re-save it as UTF-8.") from err
+    if not text.strip():
+        raise CorpusError(f"Article {str(path)!r} is empty; add its text or remove the file.")
+    return text
 
 
 def corpus_hash(articles: list[Article]) -> str:

@@ -6,6 +6,7 @@ disturb, the developer's ``index/``.
 
 from __future__ import annotations
 
+import socket
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,37 @@ def source_text():
         return cache[name]
 
     return read
+
+
+def _free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@pytest.fixture
+def free_port() -> int:
+    """A loopback port nothing listens on right now."""
+    return _free_port()
+
+
+@pytest.fixture(scope="module")
+def serve_app():
+    """``serve_app(engine, **launch_kw)`` -> the URL of the real app serving ``engine`` on a
+    free loopback port (``qa.app.launch``'s defaults otherwise); started once per engine and
+    options, closed after the module."""
+    from qa.app import launch
+
+    running: dict[tuple, tuple[object, str]] = {}
+
+    def serve(engine, **kw) -> str:
+        key = (id(engine), tuple(sorted(kw.items())))
+        if key not in running:  # one server per engine and options: a launch takes seconds
+            port = _free_port()
+            demo = launch(engine, port=port, prevent_thread_lock=True, quiet=True, **kw)
+            running[key] = (demo, f"http://127.0.0.1:{port}/")
+        return running[key][1]
+
+    yield serve
+    for demo, _url in running.values():
+        demo.close()

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import argparse
 import logging
-import socket
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -219,20 +218,9 @@ def test_overlong_question_yields_a_friendly_message_from_the_real_engine(engine
 # ---------------------------------------------------------------- the running app
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def app_url(engine):
-    from qa.app import launch
-
-    port = free_port()
-    demo = launch(engine, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
-    yield f"http://127.0.0.1:{port}/"
-    demo.close()
+def app_url(engine, serve_app):
+    return serve_app(engine, host="127.0.0.1")
 
 
 @pytest.fixture(scope="module")
@@ -300,7 +288,7 @@ def test_cli_arguments_default_to_loopback_7860():
     assert parser.parse_args(["--port", "7999"]).port == 7999
 
 
-def test_run_loads_the_engine_serves_and_prints_ready(engine, monkeypatch, capsys):
+def test_run_loads_the_engine_serves_and_prints_ready(engine, monkeypatch, capsys, free_port):
     import gradio as gr
 
     import qa.engine
@@ -308,10 +296,9 @@ def test_run_loads_the_engine_serves_and_prints_ready(engine, monkeypatch, capsy
 
     monkeypatch.setattr(qa.engine.QAEngine, "from_settings", classmethod(lambda cls, s: _Loaded(engine)))
     monkeypatch.setattr(gr.Blocks, "block_thread", lambda self: None)  # return instead of serving forever
-    port = free_port()
-    assert run(argparse.Namespace(host="127.0.0.1", port=port)) == 0
+    assert run(argparse.Namespace(host="127.0.0.1", port=free_port)) == 0
     out = capsys.readouterr().out
-    assert f"Ready: http://127.0.0.1:{port}" in out
+    assert f"Ready: http://127.0.0.1:{free_port}" in out
     assert "passages" in out
 
 

@@ -180,10 +180,18 @@ def test_seeds_dir_without_txt_files_raises_corpus_error(tmp_path):
         load_corpus(tmp_path)
 
 
-def test_non_utf8_article_raises_corpus_error_naming_the_file(tmp_path):
+def test_non_utf8_article_is_skipped_with_a_warning_naming_the_file(tmp_path, caplog):
     (tmp_path / "good.txt").write_text("Fine.", encoding="utf-8")
     (tmp_path / "bad.txt").write_bytes("Caf\u00e9 in Moscow.".encode("latin-1"))
-    with pytest.raises(CorpusError, match="not UTF-8") as err:
+    with caplog.at_level("WARNING", logger="qa.corpus"):
+        assert [a.source for a in load_corpus(tmp_path)] == ["good.txt"]
+    assert "bad.txt" in caplog.text and "not UTF-8" in caplog.text
+    assert "re-save it as UTF-8" in caplog.text
+
+
+def test_seeds_dir_of_unreadable_files_only_raises_corpus_error_naming_them(tmp_path):
+    (tmp_path / "bad.txt").write_bytes("Caf\u00e9 in Moscow.".encode("latin-1"))
+    (tmp_path / "empty.txt").write_bytes(b"")
+    with pytest.raises(CorpusError, match="holds no readable article") as err:
         load_corpus(tmp_path)
-    assert "bad.txt" in str(err.value)
-    assert "re-save it as UTF-8" in str(err.value)
+    assert "bad.txt" in str(err.value) and "empty.txt" in str(err.value)
