@@ -17,6 +17,11 @@ from qa.ui import render
 
 log = logging.getLogger(__name__)
 
+#: Longest history message accepted from API callers. Questions are capped at 1,000
+#: characters and answers quote a few sentences; anything longer is a paste that only costs
+#: the server time (reading a 1 MB one takes ~2 s).
+MAX_HISTORY_MESSAGE_CHARS = 10_000
+
 UNEXPECTED_ERROR = (
     "Something went wrong while answering. The error has been logged; "
     "please try again or rephrase the question."
@@ -68,7 +73,8 @@ def clean_history(history) -> list[Message]:
     """History as the engine expects it: user/assistant turns with text content.
 
     Accepts the gradio "messages" shape from API callers, as a list or as its
-    JSON text; anything else is a `BadQuestion` that says what is wrong.
+    JSON text; anything else, or a message over `MAX_HISTORY_MESSAGE_CHARS`, is a
+    `BadQuestion` that says what is wrong.
     """
     if history is None or history == "":
         return []
@@ -88,6 +94,11 @@ def clean_history(history) -> list[Message]:
         content = message.get("content")
         if not isinstance(content, str):
             raise BadQuestion(f"history[{i}]['content'] must be text; got {type(content).__name__}")
+        if len(content) > MAX_HISTORY_MESSAGE_CHARS:
+            raise BadQuestion(
+                f"history[{i}]['content'] is {len(content):,} characters long; the limit is "
+                f"{MAX_HISTORY_MESSAGE_CHARS:,}. Send the earlier questions and answers themselves."
+            )
         cleaned.append({"role": message["role"], "content": content})
     return cleaned
 

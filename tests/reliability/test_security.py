@@ -1,5 +1,5 @@
-"""Security: loopback by default, a capped question, nothing typed used as a path, and
-articles that carry instructions treated as data.
+"""Security: loopback by default, a capped question (and history), nothing typed used as a
+path, and articles that carry instructions treated as data.
 
 (HTML and script shown as text in a real browser: test_security_browser.py.)
 """
@@ -22,7 +22,9 @@ from reliability_support import (
     DiskWatch,
 )
 
+from qa.errors import BadQuestion
 from qa.question import MAX_QUESTION_CHARS
+from qa.ui import chat
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -81,7 +83,17 @@ def test_api_refuses_an_over_long_question_naming_the_limit(engine, serve_app):
         client.predict("How many Indians were recruited? " * 3_000, api_name="/ask")  # ~100 kB
     assert f"the limit is {MAX_QUESTION_CHARS:,}" in str(err.value)
     assert "Traceback" not in str(err.value)
+    with pytest.raises(AppError) as err:
+        client.predict("How many of them were killed?", [{"role": "user", "content": "Indians? " * 100_000}], api_name="/ask")
+    assert f"the limit is {chat.MAX_HISTORY_MESSAGE_CHARS:,}" in str(err.value)  # 900 kB would cost ~2 s
     assert client.predict(RECRUITED_QUESTION, api_name="/ask")["short"] == "126"  # still serving
+
+
+def test_history_messages_are_capped_at_the_api_edge():
+    longest = [{"role": "assistant", "content": "x" * chat.MAX_HISTORY_MESSAGE_CHARS}]
+    assert chat.clean_history(longest) == longest
+    with pytest.raises(BadQuestion, match=r"history\[0\]\['content'\] is 10,001 characters long"):
+        chat.clean_history([{"role": "user", "content": "x" * (chat.MAX_HISTORY_MESSAGE_CHARS + 1)}])
 
 
 @pytest.mark.parametrize("question", PATH_LIKE)
