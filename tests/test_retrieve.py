@@ -79,6 +79,25 @@ def test_fast_dense_search_is_llamaindex_vector_retrieval(engine, questions, lla
         assert ours == theirs, question
 
 
+def test_fast_bm25_ranking_is_llamaindex_bm25_for_every_matching_chunk(engine, settings, questions):
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    build = settings.index_dir / engine._index.manifest["build"]
+    plain = BM25Retriever.from_persist_dir(str(build / BM25_DIR))
+    retriever = Retriever.from_index(engine._index, "bm25", engine.settings.top_k)
+    plain.similarity_top_k = retriever._depth
+    for question in questions:
+        ours = [(-round(c.score, 5), c.node_id) for c in retriever.retrieve(question, None) if c.score > 0]
+        theirs = [(-round(r.score, 5), r.node.node_id) for r in plain.retrieve(question) if r.score > 0]
+        # Equal scores may come in another order, and at the cut-off a tie may keep another chunk
+        # (see qa.retrieve.top_rows); chunks scoring 0 (no query word) are not compared.
+        assert [o[0] for o in ours] == sorted(o[0] for o in ours)  # best first
+        assert len(ours) == len(theirs), question
+        if ours:
+            last = ours[-1][0]
+            assert sorted(o for o in ours if o[0] < last) == sorted(t for t in theirs if t[0] < last), question
+
+
 def test_onnx_question_vectors_match_sentence_transformers(engine, questions):
     onnx = engine._encoder
     assert isinstance(onnx, OnnxEncoder)
