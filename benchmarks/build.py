@@ -58,6 +58,9 @@ def real_build(label: str, seeds: Path, index_dir: Path, embedder) -> tuple[list
         Row("index build", f"{label}: rebuild ({counts['chunks']} chunks, {counts['sentences']} sentences, "
             f"{counts['vocab']} words)", rebuild, "s", "model.encode of the same texts", raw_total,
             f"<= {1 + TARGET_OVERHEAD:.2f}x", rebuild <= (1 + TARGET_OVERHEAD) * raw_total),
+        Row("index build", f"{label}: the rebuild's time beyond embedding", rebuild - index.manifest["embed_seconds"],
+            "s", "its embedding time", index.manifest["embed_seconds"], f"<= {TARGET_OVERHEAD:.2f}x",
+            rebuild - index.manifest["embed_seconds"] <= TARGET_OVERHEAD * index.manifest["embed_seconds"]),
         Row("index build", f"{label}: first build (exports the model to ONNX)", first, "s",
             "model.encode of the same texts", raw_total),
     ]

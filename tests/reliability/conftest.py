@@ -72,7 +72,7 @@ def bounded():
 @pytest.fixture(scope="session")
 def embedder(engine):
     """The session engine's model, shared by engines built on other corpora."""
-    return engine._embedder
+    return engine.embedder
 
 
 @dataclass
