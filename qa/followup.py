@@ -12,7 +12,7 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from qa.question import DESCRIPTION, Question, answer_type, question_terms
+from qa.question import DESCRIPTION, MAX_QUESTION_CHARS, Question, answer_type, question_terms
 from qa.text import fold
 
 #: Words that point back to something said earlier.
@@ -29,6 +29,8 @@ def user_turns(history) -> list[str]:
 
     Accepts ``[{"role": "user", "content": ...}, ...]`` (Gradio "messages"),
     ``[(user, assistant), ...]`` pairs, or plain strings (earlier questions).
+    A turn longer than a question may be (`MAX_QUESTION_CHARS`) was never a question
+    asked here, and reading it would cost time: it is skipped.
     """
     turns: list[str] = []
     for item in history or []:
@@ -39,7 +41,7 @@ def user_turns(history) -> list[str]:
             turns.append(item[0])
         elif isinstance(item, str):
             turns.append(item)
-    return [t for t in turns if t.strip()]
+    return [t for t in turns if t.strip() and len(t) <= MAX_QUESTION_CHARS]
 
 
 def is_dependent(question: Question) -> bool:

@@ -50,6 +50,16 @@ def test_user_turns_ignores_malformed_items():
     assert user_turns(history) == [RECRUITED]
 
 
+def test_user_turns_skips_turns_longer_than_a_question_can_be():
+    pasted = "word " * 300_000  # 1.5 MB: never a question asked here
+    assert user_turns([pasted, RECRUITED, {"role": "user", "content": pasted}]) == [RECRUITED]
+
+
+def test_a_huge_history_turn_costs_nothing_and_changes_nothing(engine):
+    answer = engine.ask("How many of them were killed?", history=[RECRUITED, "word " * 300_000])
+    assert answer.short == "12"
+
+
 # -- with_history (no model) --------------------------------------------------------------
 
 
