@@ -68,7 +68,7 @@ TERMS_FILE = "terms.json"
 #: The file LlamaIndex's FaissVectorStore persists the FAISS index to (a FAISS binary, despite the name).
 FAISS_FILE = f"{STORAGE_DIR}/default__vector_store.json"
 #: Sentences whose vectors check an ONNX export against the model at build time.
-EXPORT_PROBE_TEXTS = 64
+EXPORT_PROBE_TEXTS = 16
 #: bm25s options, the same as LlamaIndex's BM25Retriever uses.
 BM25_LANGUAGE = "english"
 BM25_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
