@@ -12,7 +12,13 @@ from __future__ import annotations
 import re
 from dataclasses import replace
 
-from qa.question import DESCRIPTION, MAX_QUESTION_CHARS, Question, answer_type, question_terms
+from qa.question import (
+    DESCRIPTION,
+    MAX_QUESTION_CHARS,
+    Question,
+    answer_type,
+    question_terms,
+)
 from qa.text import fold
 
 #: Words that point back to something said earlier.

@@ -51,7 +51,13 @@ from qa.coverage import TermStatistics
 from qa.errors import IndexCorrupt, IndexMissing
 from qa.lexicon import NameLexicon
 from qa.text import STOPWORDS, tokens
-from qa.vector_search import Neighbours, all_cores, choose_index, new_index, prepare_for_search
+from qa.vector_search import (
+    Neighbours,
+    all_cores,
+    choose_index,
+    new_index,
+    prepare_for_search,
+)
 
 log = logging.getLogger(__name__)
 

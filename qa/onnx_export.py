@@ -20,7 +20,13 @@ from typing import Sequence
 
 import numpy as np
 
-from qa.encoder import ENCODER_CONFIG_FILE, ONNX_MODEL_FILE, POOLINGS, TOKENIZER_FILE, OnnxEncoder
+from qa.encoder import (
+    ENCODER_CONFIG_FILE,
+    ONNX_MODEL_FILE,
+    POOLINGS,
+    TOKENIZER_FILE,
+    OnnxEncoder,
+)
 
 log = logging.getLogger(__name__)
 
@@ -57,7 +63,10 @@ def export_encoder(embedder, directory: Path) -> None:
 
     directory.mkdir(parents=True, exist_ok=True)
     input_names = [n for n in ("input_ids", "attention_mask", "token_type_ids") if n in tokenizer.model_input_names]
-    _export_transformer(modules[0].auto_model, tokenizer, input_names, directory / ONNX_MODEL_FILE)
+    try:
+        _export_transformer(modules[0].auto_model, tokenizer, input_names, directory / ONNX_MODEL_FILE)
+    except Exception as err:  # an exporter missing from this torch, an operator ONNX lacks, ...
+        raise ExportUnsupported(f"torch could not export the model ({type(err).__name__}: {err})") from err
     backend.save(str(directory / TOKENIZER_FILE))
     config = {
         "max_seq_length": int(model.max_seq_length),

@@ -8,8 +8,8 @@ folded text; everything that is *shown or cited* is sliced from the original.
 from __future__ import annotations
 
 import re
-from typing import NamedTuple
 from functools import lru_cache
+from typing import NamedTuple
 
 _CHAR_MAP = {
     # quotes
