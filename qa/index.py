@@ -423,8 +423,21 @@ def corpus_vocabulary(articles: list[Article]) -> list[str]:
 
 
 def embed_texts(embedder, texts: list[str], progress: bool) -> np.ndarray:
-    """Embed ``texts`` in batches of similar length (as sentence-transformers' own ``encode``
-    orders them), so short texts are not padded to long ones; rows come back in input order."""
+    """One row per text, in input order.
+
+    For LlamaIndex's ``HuggingFaceEmbedding`` this is the call it makes itself
+    (sentence-transformers' ``encode`` with the "text" prompt), over all texts at once:
+    encode then sorts them by length for its batches, and the vectors skip a round trip
+    through Python lists. Any other LlamaIndex embedding goes through
+    ``get_text_embedding_batch``, longest texts first so batches pad little.
+    """
+    model = getattr(embedder, "_model", None)
+    if hasattr(model, "encode") and hasattr(embedder, "normalize"):
+        vectors = model.encode(
+            texts, batch_size=embedder.embed_batch_size, prompt_name="text",
+            normalize_embeddings=embedder.normalize, show_progress_bar=progress, convert_to_numpy=True,
+        )
+        return np.asarray(vectors, dtype=np.float32)
     from tqdm import tqdm
 
     batch = getattr(embedder, "embed_batch_size", 64)
