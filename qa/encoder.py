@@ -65,9 +65,10 @@ class OnnxEncoder:
         self._lock = threading.Lock()
 
     def load(self) -> "OnnxEncoder":
-        with self._lock:
-            if self._session is None:
-                self._load()
+        if self._session is None:  # checked before locking: `embed` calls this on every question
+            with self._lock:
+                if self._session is None:
+                    self._load()
         return self
 
     def _load(self) -> None:
@@ -118,7 +119,12 @@ class OnnxEncoder:
 
     def vocabulary(self) -> frozenset[str]:
         self.load()
-        return frozenset(w for w in self._tokenizer.get_vocab() if w.isalpha())
+        return whole_words(self._tokenizer.get_vocab())
+
+
+def whole_words(vocab) -> frozenset[str]:
+    """The entries of a tokenizer's vocabulary that are whole alphabetic words (not ``##`` pieces)."""
+    return frozenset(w for w in vocab if w.isalpha())
 
 
 def pool(hidden: np.ndarray, attention_mask: np.ndarray, pooling: str, normalize: bool) -> np.ndarray:
@@ -153,4 +159,4 @@ class SentenceTransformerEncoder:
         tokenizer = getattr(getattr(self._embedder, "_model", None), "tokenizer", None)
         if tokenizer is None or not hasattr(tokenizer, "get_vocab"):
             return frozenset()
-        return frozenset(w for w in tokenizer.get_vocab() if w.isalpha())
+        return whole_words(tokenizer.get_vocab())
