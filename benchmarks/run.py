@@ -34,6 +34,7 @@ from stand_in import BagOfWordVectors  # noqa: E402
 from qa.config import Settings  # noqa: E402
 from qa.engine import QAEngine  # noqa: E402
 from qa.evaluation.dataset import load_questions  # noqa: E402
+from qa.evaluation.suites import get_suite  # noqa: E402
 
 DEFAULT_SIZES = (1_000, 10_000, 100_000)
 #: Corpora up to this many chunks are embedded with the real model.
@@ -87,6 +88,14 @@ def run(seeds: Path, work: Path, sizes: list[int]) -> tuple[list, dict]:
 
     say("warm latency over the eval questions")
     found, details["latency"] = latency.run(engine, [q.question for q in load_questions()])
+    rows += found
+
+    say("nyt suite: building its index, then warm latency over its questions")
+    nyt = get_suite("nyt")
+    nyt_engine = QAEngine(Settings(seeds_dir=nyt.corpus_dir, index_dir=work / "index-nyt"), embedder=embedder)
+    nyt_engine.load(progress=False)
+    nyt_questions = [q.question for q in load_questions(nyt.dataset_dir, nyt.splits, suite=nyt)]
+    found, details["latency_nyt"] = latency.run(nyt_engine, nyt_questions, corpus="nyt")
     rows += found
 
     say("cold start: new `qa ask` processes")

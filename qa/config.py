@@ -2,7 +2,7 @@
 how articles are chunked and how many passages are retrieved.
 
 Every field can be overridden by an environment variable (``QA_SEEDS_DIR``,
-``QA_INDEX_DIR``, ``QA_MODEL``, ``QA_RETRIEVAL``) through `Settings.from_env`.
+``QA_INDEX_DIR``, ``QA_MODEL``, ``QA_RETRIEVAL``, ``QA_READER_DIR``) through `Settings.from_env`.
 """
 
 from __future__ import annotations
@@ -45,10 +45,13 @@ class Settings:
     chunk_overlap_sentences: int = DEFAULT_CHUNK_OVERLAP_SENTENCES
     top_k: int = DEFAULT_TOP_K
     retrieval: str = "hybrid"
+    #: The shipped extractive reader (`qa.answering.reader`).
+    reader_dir: Path = _PROJECT_ROOT / "models" / "reader"
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "seeds_dir", Path(self.seeds_dir))
         object.__setattr__(self, "index_dir", Path(self.index_dir))
+        object.__setattr__(self, "reader_dir", Path(self.reader_dir))
         if self.retrieval not in RETRIEVAL_MODES:
             raise ValueError(
                 f"retrieval must be one of {', '.join(RETRIEVAL_MODES)}; got {self.retrieval!r}"
@@ -70,6 +73,7 @@ class Settings:
             "index_dir": os.environ.get("QA_INDEX_DIR"),
             "model": os.environ.get("QA_MODEL"),
             "retrieval": os.environ.get("QA_RETRIEVAL"),
+            "reader_dir": os.environ.get("QA_READER_DIR"),
         }
         values = {k: v for k, v in env.items() if v}
         values.update({k: v for k, v in overrides.items() if v is not None})

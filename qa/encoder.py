@@ -42,13 +42,7 @@ class Encoder(Protocol):
     dimension: int
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
-        """One L2-normalised float32 row per text."""
-
-    def embed_question(self, question: str, words: Sequence[str]) -> np.ndarray:
-        """The question's vector, then one per word (as passage text), in as few model calls as can be."""
-
-    def vocabulary(self) -> frozenset[str]:
-        """Whole words the model's tokenizer knows (a dictionary to tell words from typos)."""
+        """One L2-normalised float32 row per text, as the index embeds passages (a question too)."""
 
 
 class OnnxEncoder:
@@ -111,20 +105,6 @@ class OnnxEncoder:
         hidden = self._session.run(None, {name: feeds[name] for name in self._input_names})[0]
         return pool(hidden, feeds["attention_mask"], self._pooling, self._normalize)
 
-    def embed_question(self, question: str, words: Sequence[str]) -> np.ndarray:
-        # Two calls, not one: in one batch every word would be padded to the question's length,
-        # tripling the tokens to run for a typical question with two new words.
-        vectors = self.embed([question])
-        return np.vstack([vectors, self.embed(words)]) if words else vectors
-
-    def vocabulary(self) -> frozenset[str]:
-        self.load()
-        return whole_words(self._tokenizer.get_vocab())
-
-
-def whole_words(vocab) -> frozenset[str]:
-    """The entries of a tokenizer's vocabulary that are whole alphabetic words (not ``##`` pieces)."""
-    return frozenset(w for w in vocab if w.isalpha())
 
 
 def pool(hidden: np.ndarray, attention_mask: np.ndarray, pooling: str, normalize: bool) -> np.ndarray:
@@ -150,13 +130,3 @@ class SentenceTransformerEncoder:
         if not texts:
             return np.zeros((0, self.dimension), dtype=np.float32)
         return np.asarray(self._embedder.get_text_embedding_batch(list(texts)), dtype=np.float32)
-
-    def embed_question(self, question: str, words: Sequence[str]) -> np.ndarray:
-        query = np.asarray([self._embedder.get_query_embedding(question)], dtype=np.float32)
-        return np.vstack([query, self.embed(words)]) if words else query
-
-    def vocabulary(self) -> frozenset[str]:
-        tokenizer = getattr(getattr(self._embedder, "_model", None), "tokenizer", None)
-        if tokenizer is None or not hasattr(tokenizer, "get_vocab"):
-            return frozenset()
-        return whole_words(tokenizer.get_vocab())

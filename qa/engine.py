@@ -14,11 +14,18 @@ from copy import copy
 from dataclasses import replace
 
 from qa.config import Settings
-from qa.followup import with_history
-from qa.question import analyse
+from qa.conversation import standalone_question
+from qa.question import clean_question
 from qa.results import Answer
 
 log = logging.getLogger(__name__)
+
+
+def reader_thresholds(reader):
+    """The abstention thresholds calibrated for ``reader`` (in its reader.json), else defaults."""
+    from qa.answering.answerer import Thresholds
+
+    return Thresholds(**reader.config.get("thresholds", {}))
 
 
 class QAEngine:
@@ -37,6 +44,7 @@ class QAEngine:
         self._index = None
         self._retriever = None
         self._answerer = None
+        self._reader = None
         self._load_lock = threading.Lock()
         #: What `load` did with the index: "loaded", "built (no index yet)", "rebuilt (...)".
         self.index_status: str | None = None
@@ -69,11 +77,8 @@ class QAEngine:
         with self._load_lock:
             if self.loaded and not rebuild:
                 return self
-            from qa.answer import Answerer
             from qa.corpus import load_corpus
-            from qa.coverage import TermMatcher
             from qa.index import IndexStore
-            from qa.lexicon import NameLexicon
             from qa.retrieve import Retriever
 
             articles = load_corpus(self.settings.seeds_dir)
@@ -84,19 +89,18 @@ class QAEngine:
             log.info("Index %s: %s", self.settings.index_dir, self.index_status)
             if self._encoder is None or rebuild:
                 self._encoder = self._question_encoder()
-            texts = [self._index.articles[s.source].text[s.start : s.end] for s in self._index.sentences]
-            matcher = TermMatcher(
-                texts,
-                self._index.vocab,
-                self._index.vocab_vectors,
-                self._encoder.embed,
-                sources=[s.source for s in self._index.sentences],
-                known_words=self._encoder.vocabulary(),
-                statistics=self._index.term_statistics,
-            )
-            self._answerer = Answerer(self._index, matcher, NameLexicon.from_dict(self._index.names))
+            self._answerer = self._reader_answerer()
             self._retriever = Retriever.from_index(self._index, self.settings.retrieval, self.settings.top_k)
         return self
+
+    def _reader_answerer(self):
+        from qa.answering.answerer import ReaderAnswerer
+        from qa.answering.reader import Reader
+
+        reader = self._reader if self._reader is not None else Reader(self.settings.reader_dir).load()
+        self._reader = reader
+        texts = {source: article.text for source, article in self._index.articles.items()}
+        return ReaderAnswerer(reader, texts, self._index.sentences, reader_thresholds(reader))
 
     def _question_encoder(self):
         from qa.encoder import OnnxEncoder, SentenceTransformerEncoder
@@ -104,6 +108,12 @@ class QAEngine:
         if self._index.encoder_dir is not None:
             return OnnxEncoder(self._index.encoder_dir).load()
         return SentenceTransformerEncoder(self.embedder)
+
+    @property
+    def answerer(self):
+        """The loaded answerer (its ``thresholds`` may be changed, e.g. to calibrate them)."""
+        self.load()
+        return self._answerer
 
     def with_retrieval(self, mode: str) -> "QAEngine":
         """A loaded engine sharing this one's model and index, retrieving with ``mode``."""
@@ -123,17 +133,16 @@ class QAEngine:
 
         Raises `qa.errors.BadQuestion` (a ValueError) for an empty or over-long question.
         """
-        parsed = analyse(question)
-        parsed, query = with_history(parsed, history)
+        text = clean_question(question)
+        query = standalone_question(text, history)
         self.load()
-        parsed = self._answerer.prepare(parsed)
-        words = self._answerer.words_to_embed(parsed)
-        vectors = self._encoder.embed_question(query, words)
-        self._answerer.add_word_vectors(words, vectors[1:])
-        query_vector = vectors[0]
+        from qa.answering.answerer import Passage
+
+        query_vector = self._encoder.embed([query])[0]
         chunks = self._retriever.retrieve(query, query_vector)
-        answer = self._answerer.answer(parsed, chunks, query_vector, top_k=self._retriever.top_k)
-        return replace(answer, question=parsed.text, query=query)
+        passages = [Passage(c.source, c.start, c.end, c.score) for c in chunks]
+        answer = self._answerer.answer(text, passages)
+        return replace(answer, question=text, query=query)
 
     # -- what the UI shows ---------------------------------------------------
 

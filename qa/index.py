@@ -8,12 +8,10 @@ Layout of the index directory::
         storage/             # LlamaIndex StorageContext: docstore + FAISS vector store
         bm25/                # LlamaIndex BM25Retriever, persisted (bm25s arrays)
         chunks.json          # per FAISS row: node id, article, character span
-        sentences.npy        # one embedding per sentence (answers cite sentences)
-        sentences.faiss      # an HNSW graph over them, for corpora too large to scan (else absent)
-        vocab.json vocab.npy # corpus words and their embeddings (for term coverage)
-        names.json           # people and places named in the corpus (`qa.lexicon`)
-        terms.json           # word-stem document frequencies and article topics (term weights)
         encoder/             # the model exported to ONNX, for questions (absent if it cannot be)
+
+The index holds what retrieval needs and nothing about answering: an answerer that
+needs artifacts of its own builds and versions them itself.
 
 LlamaIndex builds everything. Questions are answered from the same files
 without importing LlamaIndex or torch (`IndexStore.load` reads the FAISS
@@ -47,12 +45,8 @@ import numpy as np
 from qa.chunking import Span, chunk_spans, sentence_spans
 from qa.config import Settings
 from qa.corpus import Article, corpus_hash
-from qa.coverage import TermStatistics
 from qa.errors import IndexCorrupt, IndexMissing
-from qa.lexicon import NameLexicon
-from qa.text import STOPWORDS, tokens
 from qa.vector_search import (
-    Neighbours,
     all_cores,
     choose_index,
     new_index,
@@ -62,18 +56,15 @@ from qa.vector_search import (
 log = logging.getLogger(__name__)
 
 #: Bump when the layout or the meaning of any persisted file changes.
-INDEX_FORMAT_VERSION = 2
+INDEX_FORMAT_VERSION = 3
 MANIFEST_NAME = "manifest.json"
 STORAGE_DIR = "storage"
 BM25_DIR = "bm25"
 ENCODER_DIR = "encoder"
 CHUNKS_FILE = "chunks.json"
-NAMES_FILE = "names.json"
-SENTENCE_INDEX_FILE = "sentences.faiss"
-TERMS_FILE = "terms.json"
 #: The file LlamaIndex's FaissVectorStore persists the FAISS index to (a FAISS binary, despite the name).
 FAISS_FILE = f"{STORAGE_DIR}/default__vector_store.json"
-#: Sentences whose vectors check an ONNX export against the model at build time.
+#: Chunks whose vectors check an ONNX export against the model at build time.
 EXPORT_PROBE_TEXTS = 16
 #: bm25s options, the same as LlamaIndex's BM25Retriever uses.
 BM25_LANGUAGE = "english"
@@ -94,26 +85,18 @@ class Chunk:
 
 @dataclass
 class CorpusIndex:
-    """Everything retrieval and answering need, loaded in memory."""
+    """The articles, their chunks and sentences, and the search indexes, loaded in memory."""
 
     articles: dict[str, Article]
     #: One per FAISS row and bm25s document, in corpus order.
     chunks: list[Chunk]
     faiss_index: object
     bm25: object  # bm25s.BM25
+    #: Every sentence of the corpus (`qa.chunking.sentence_spans`), by article then position.
     sentences: list[Span]
-    sentence_vectors: np.ndarray
-    #: Finds sentences stating the same thing as another (`qa.vector_search.Neighbours`).
-    sentence_neighbours: Neighbours
-    vocab: list[str]
-    vocab_vectors: np.ndarray
     manifest: dict
     #: The ONNX export for questions, or None when questions need the model itself.
     encoder_dir: Path | None
-    #: `qa.lexicon.NameLexicon.to_dict` of the corpus.
-    names: dict
-    #: Corpus-wide term statistics (`qa.coverage.TermStatistics`).
-    term_statistics: TermStatistics
 
     def chunk_text(self, chunk: Chunk) -> str:
         return self.articles[chunk.source].text[chunk.start : chunk.end]
@@ -228,24 +211,11 @@ class IndexStore:
         chunks = [Chunk(*row) for row in json.loads((build_dir / CHUNKS_FILE).read_text(encoding="utf-8"))]
         faiss_index = prepare_for_search(faiss.read_index(str(build_dir / FAISS_FILE)), manifest["vector_index"])
         bm25 = _load_bm25(build_dir / BM25_DIR)
-        sentences = _all_sentences(articles)
-        sentence_vectors = np.load(build_dir / "sentences.npy", mmap_mode="r")  # rows are read as needed
-        sentence_spec = manifest["sentence_index"]
-        sentence_index = (
-            prepare_for_search(faiss.read_index(str(build_dir / SENTENCE_INDEX_FILE)), sentence_spec)
-            if sentence_spec["type"] != "flat" else None
-        )
-        vocab = json.loads((build_dir / "vocab.json").read_text(encoding="utf-8"))
-        vocab_vectors = np.load(build_dir / "vocab.npy")
-        names = json.loads((build_dir / NAMES_FILE).read_text(encoding="utf-8"))
-        term_statistics = TermStatistics.from_dict(json.loads((build_dir / TERMS_FILE).read_text(encoding="utf-8")))
         counts = manifest.get("counts", {})
         if (
             len(chunks) != counts.get("chunks")
             or faiss_index.ntotal != len(chunks)
             or int(bm25.scores["num_docs"]) != len(chunks)
-            or sentence_vectors.shape[0] != len(sentences)
-            or vocab_vectors.shape[0] != len(vocab)
         ):
             raise IndexCorrupt(
                 f"Index build {str(build_dir)!r} does not match its manifest counts; rebuild with `qa index`."
@@ -256,15 +226,9 @@ class IndexStore:
             chunks=chunks,
             faiss_index=faiss_index,
             bm25=bm25,
-            sentences=sentences,
-            sentence_vectors=sentence_vectors,
-            sentence_neighbours=Neighbours(sentence_vectors, sentence_index),
-            vocab=vocab,
-            vocab_vectors=vocab_vectors.astype(np.float32, copy=False),
+            sentences=_all_sentences(articles),
             manifest=manifest,
             encoder_dir=build_dir / ENCODER_DIR if encoder.get("kind") == "onnx" else None,
-            names=names,
-            term_statistics=term_statistics,
         )
 
     # -- building --------------------------------------------------------
@@ -278,22 +242,13 @@ class IndexStore:
             previous = self._current_build_dir()
             nodes = make_nodes(articles, self.settings)
             sentences = _all_sentences(articles)
-            vocab = corpus_vocabulary(articles)
-            by_name = articles_by_name(articles)
-            sentence_texts = [by_name[s.source].text[s.start : s.end] for s in sentences]
-            texts = [n.get_content() for n in nodes] + sentence_texts + vocab
+            texts = [n.get_content() for n in nodes]
             embed_started = time.perf_counter()
             vectors = embed_texts(embedder, texts, progress=progress)
             embed_seconds = time.perf_counter() - embed_started
-            chunk_vecs = vectors[: len(nodes)]
-            sentence_vecs = vectors[len(nodes) : len(nodes) + len(sentences)]
-            vocab_vecs = vectors[len(nodes) + len(sentences) :]
-            for node, vec in zip(nodes, chunk_vecs):
+            for node, vec in zip(nodes, vectors):
                 node.embedding = vec.tolist()
-            names = NameLexicon.from_sentences(sentence_texts).to_dict()
-            term_statistics = TermStatistics.of(sentence_texts, [s.source for s in sentences])
             vector_spec = choose_index(len(nodes))
-            sentence_spec = choose_index(len(sentences))
 
             build_id = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
             tmp_dir = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.index_dir))
@@ -304,15 +259,7 @@ class IndexStore:
                 (tmp_dir / CHUNKS_FILE).write_text(
                     json.dumps([[c.node_id, c.source, c.start, c.end] for c in chunks]), encoding="utf-8"
                 )
-                np.save(tmp_dir / "sentences.npy", sentence_vecs)
-                sentence_index = _persist_sentence_index(sentence_vecs, sentence_spec, tmp_dir / SENTENCE_INDEX_FILE)
-                (tmp_dir / "vocab.json").write_text(json.dumps(vocab), encoding="utf-8")
-                np.save(tmp_dir / "vocab.npy", vocab_vecs)
-                (tmp_dir / NAMES_FILE).write_text(json.dumps(names), encoding="utf-8")
-                (tmp_dir / TERMS_FILE).write_text(json.dumps(term_statistics.to_dict()), encoding="utf-8")
-                query_encoder = _prepare_query_encoder(
-                    embedder, tmp_dir / ENCODER_DIR, previous, sentence_texts, sentence_vecs
-                )
+                query_encoder = _prepare_query_encoder(embedder, tmp_dir / ENCODER_DIR, previous, texts, vectors)
                 files = _describe_files(tmp_dir)
                 tmp_dir.chmod(0o755)  # mkdtemp makes it private; the index is shared data
                 os.rename(tmp_dir, self.index_dir / build_id)
@@ -324,10 +271,9 @@ class IndexStore:
                 "build": build_id,
                 "dimension": int(vectors.shape[1]),
                 "vector_index": vector_spec,
-                "sentence_index": sentence_spec,
                 "query_encoder": query_encoder,
                 "articles": sorted(a.source for a in articles),
-                "counts": {"chunks": len(nodes), "sentences": len(sentences), "vocab": len(vocab)},
+                "counts": {"chunks": len(nodes), "sentences": len(sentences)},
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "build_seconds": round(time.perf_counter() - started, 2),
                 "embed_seconds": round(embed_seconds, 2),
@@ -338,21 +284,13 @@ class IndexStore:
         log.info("Built index %s: %s", build_id, manifest["counts"])
         build_dir = self.index_dir / build_id
         return CorpusIndex(
-            articles=by_name,
+            articles=articles_by_name(articles),
             chunks=chunks,
             faiss_index=prepare_for_search(faiss_index, vector_spec),
             bm25=bm25,
             sentences=sentences,
-            sentence_vectors=sentence_vecs,
-            sentence_neighbours=Neighbours(
-                sentence_vecs, prepare_for_search(sentence_index, sentence_spec) if sentence_index else None
-            ),
-            vocab=vocab,
-            vocab_vectors=vocab_vecs.astype(np.float32),
             manifest=manifest,
             encoder_dir=build_dir / ENCODER_DIR if query_encoder["kind"] == "onnx" else None,
-            names=names,
-            term_statistics=term_statistics,
         )
 
     def _current_build_dir(self) -> Path | None:
@@ -411,17 +349,6 @@ def make_nodes(articles: list[Article], settings: Settings) -> list:
     return nodes
 
 
-def corpus_vocabulary(articles: list[Article]) -> list[str]:
-    """Distinct folded content words of the corpus, sorted."""
-    words = {
-        t.text
-        for article in articles
-        for t in tokens(article.text[article.body_start :])
-        if t.text not in STOPWORDS and any(ch.isalpha() for ch in t.text)
-    }
-    return sorted(words)
-
-
 def embed_texts(embedder, texts: list[str], progress: bool) -> np.ndarray:
     """One row per text, in input order.
 
@@ -469,18 +396,6 @@ def _persist_storage(nodes: list, embedder, storage_dir: Path, vector_spec: dict
         raise RuntimeError("LlamaIndex stored the chunks in the FAISS index out of order")
     storage.persist(persist_dir=str(storage_dir))
     return faiss_index
-
-
-def _persist_sentence_index(vectors: np.ndarray, spec: dict, path: Path):
-    """An approximate index over the sentence vectors when there are too many to scan; else None."""
-    if spec["type"] == "flat":
-        return None
-    import faiss
-
-    index = new_index(spec, vectors.shape[1])
-    index.add(np.ascontiguousarray(vectors, dtype=np.float32))
-    faiss.write_index(index, str(path))
-    return index
 
 
 def _persist_bm25(nodes: list, bm25_dir: Path):

@@ -58,6 +58,9 @@ class Answer:
     query: str = ""
     #: Other short answers that other articles give for the same question, when they differ.
     alternatives: list[str] = field(default_factory=list)
+    #: How sure the reader is of its best span: its score over the no-answer score (the
+    #: answer is given when this clears the calibrated threshold). None when nothing was read.
+    confidence: float | None = None
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -84,28 +84,3 @@ def prepare_for_search(index, spec: dict):
     if spec.get("type") == "hnsw":
         index.hnsw.efSearch = int(spec["ef_search"])
     return index
-
-
-#: Rows an approximate `Neighbours` search looks at (an exact one looks at all).
-NEIGHBOUR_CANDIDATES = 64
-
-
-class Neighbours:
-    """Rows of ``vectors`` at least ``threshold`` similar to a given row: an exact scan,
-    or, given an approximate ``index`` over the same vectors, its nearest candidates."""
-
-    def __init__(self, vectors, index=None) -> None:
-        self._vectors = vectors
-        self._index = index
-
-    def similar_to(self, row: int, threshold: float) -> list[int]:
-        """Rows at least ``threshold`` similar to ``row`` (itself included), most similar first."""
-        import numpy as np
-
-        vector = np.asarray(self._vectors[row], dtype=np.float32)
-        if self._index is None:
-            scores = self._vectors @ vector
-            rows = np.flatnonzero(scores >= threshold)
-            return [int(r) for r in rows[np.argsort(-scores[rows], kind="stable")]]
-        scores, rows = self._index.search(vector[np.newaxis, :], NEIGHBOUR_CANDIDATES)
-        return [int(r) for r, s in zip(rows[0], scores[0]) if r >= 0 and s >= threshold]

@@ -6,6 +6,7 @@ disturb, the developer's ``index/``.
 
 from __future__ import annotations
 
+import os
 import socket
 from pathlib import Path
 
@@ -14,11 +15,13 @@ import pytest
 from qa.config import Settings
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
+#: The reader the session engine uses: ``QA_READER_DIR`` (e.g. a checkpoint being tried), else the shipped one.
+READER_DIR = Path(os.environ.get("QA_READER_DIR") or Settings().reader_dir)
 
 
 @pytest.fixture(scope="session")
 def settings(tmp_path_factory) -> Settings:
-    return Settings(seeds_dir=SEEDS_DIR, index_dir=tmp_path_factory.mktemp("index"))
+    return Settings(seeds_dir=SEEDS_DIR, index_dir=tmp_path_factory.mktemp("index"), reader_dir=READER_DIR)
 
 
 @pytest.fixture(scope="session")

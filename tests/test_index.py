@@ -8,6 +8,7 @@ than the full corpus' twenty.
 from __future__ import annotations
 
 import json
+import os
 import shutil
 from pathlib import Path
 
@@ -23,6 +24,8 @@ from qa.index import INDEX_FORMAT_VERSION, MANIFEST_NAME, IndexStore
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 RECRUITED = "002_626d0c358e0fb90a.txt"
 QUESTION = "How many Indians were recruited?"
+#: As the session engine's (conftest.py): ``QA_READER_DIR``, else the shipped reader.
+READER_DIR = Path(os.environ.get("QA_READER_DIR") or Settings().reader_dir)
 
 
 @pytest.fixture(scope="module")
@@ -69,7 +72,7 @@ def embed_calls(monkeypatch) -> list[int]:
 
 
 def small_settings(seeds: Path, index_dir: Path, **changes) -> Settings:
-    return Settings(seeds_dir=seeds, index_dir=index_dir, **changes)
+    return Settings(seeds_dir=seeds, index_dir=index_dir, reader_dir=READER_DIR, **changes)
 
 
 def build_dirs(index_dir: Path) -> list[str]:
@@ -96,8 +99,6 @@ def test_first_open_builds_and_second_open_loads_without_embedding(tmp_path, sma
     assert len(embed_calls) == 1, "loading an up-to-date index must not embed anything"
     assert loaded.chunks == built.chunks
     assert loaded.sentences == built.sentences
-    assert loaded.vocab == built.vocab
-    assert loaded.sentence_vectors.shape == built.sentence_vectors.shape
     assert loaded.manifest == built.manifest
 
 
@@ -130,13 +131,20 @@ def test_manifest_records_format_model_chunking_and_corpus_hash(pristine_index, 
     assert manifest["corpus_hash"] == corpus_hash(articles)
     assert manifest["articles"] == [RECRUITED]
     assert manifest["dimension"] == 384
-    assert set(manifest["counts"]) == {"chunks", "sentences", "vocab"}
+    assert set(manifest["counts"]) == {"chunks", "sentences"}
     assert manifest["vector_index"]["type"] == "flat"  # a one-article corpus is searched exactly
     assert manifest["query_encoder"]["kind"] == "onnx"
     assert manifest["query_encoder"]["max_difference"] <= 1e-4
     build = pristine_index / manifest["build"]
     assert {p for p in manifest["files"]} == {str(p.relative_to(build)) for p in build.rglob("*") if p.is_file()}
     assert manifest["build"] in build_dirs(pristine_index)
+
+
+def test_index_holds_retrieval_files_and_nothing_about_answering(pristine_index):
+    manifest = json.loads((pristine_index / MANIFEST_NAME).read_text(encoding="utf-8"))
+    top_level = {name.split("/")[0] for name in manifest["files"]}
+    assert top_level == {"storage", "bm25", "chunks.json", "encoder"}
+    assert "sentence_index" not in manifest
 
 
 def test_a_build_leaves_one_build_dir_and_no_temporary_files(index_copy, small_seeds, embedder):
@@ -263,9 +271,9 @@ def _wrong_counts(index_dir: Path) -> None:
     path.write_text(json.dumps(manifest), encoding="utf-8")
 
 
-def _truncated_sentence_vectors(index_dir: Path) -> None:
+def _truncated_chunks_file(index_dir: Path) -> None:
     [name] = build_dirs(index_dir)
-    path = index_dir / name / "sentences.npy"
+    path = index_dir / name / "chunks.json"
     path.write_bytes(path.read_bytes()[:64])
 
 
@@ -289,7 +297,7 @@ CORRUPTIONS = {
     "deleted build dir": _deleted_build_dir,
     "truncated faiss file": _truncated_faiss_file,
     "wrong counts": _wrong_counts,
-    "truncated sentence vectors": _truncated_sentence_vectors,
+    "truncated chunks file": _truncated_chunks_file,
     "flipped byte in query encoder": _flipped_byte_in_query_encoder,
     "deleted bm25 file": _deleted_bm25_file,
 }
@@ -382,8 +390,6 @@ def test_a_corpus_above_the_exact_limit_is_searched_by_hnsw_and_still_answers(tm
     engine = QAEngine(settings, embedder=embedder).load(progress=False)
     manifest = json.loads((settings.index_dir / MANIFEST_NAME).read_text(encoding="utf-8"))
     assert manifest["vector_index"]["type"] == "hnsw"
-    assert manifest["sentence_index"]["type"] == "hnsw"
-    assert "sentences.faiss" in manifest["files"]
     assert engine.ask(QUESTION).short == "126"
     again = QAEngine(settings, embedder=embedder).load(progress=False)
     assert again.index_status == "loaded"

@@ -12,9 +12,13 @@ import sys
 from pathlib import Path
 from typing import Sequence
 
+from qa.evaluation.suites import DEFAULT_SUITE, SUITES, Suite, get_suite
+
 #: The retrieval modes ``--compare`` runs, in the order of the ablation table's columns.
 COMPARE_MODES = ("bm25", "dense", "hybrid")
-SPLIT_CHOICES = ("dev", "heldout", "all")
+ALL_SPLITS = "all"
+#: Every suite's splits, and "all"; `select_questions` checks the split belongs to the suite.
+SPLIT_CHOICES = tuple(dict.fromkeys(s for suite in SUITES.values() for s in suite.splits)) + (ALL_SPLITS,)
 #: Dataset problems printed before the run; the rest are counted.
 MAX_PROBLEMS_SHOWN = 10
 EXIT_OK = 0
@@ -29,14 +33,30 @@ EXAMPLES = """\
 examples:
   qa eval                                    # every question, both splits
   qa eval --compare                          # bm25 vs dense vs hybrid, side by side
-  python -m qa.evaluation --split heldout --category numbers --limit 20"""
+  python -m qa.evaluation --split heldout --category numbers --limit 20
+  qa eval --suite nyt --split report         # the external NYT benchmark (index/nyt/)"""
+
+
+def split_choices(suite: Suite) -> tuple[str, ...]:
+    """What ``--split`` may be for ``suite``: each of its splits, or all."""
+    return suite.splits + (ALL_SPLITS,)
+
+
+def _suites_help() -> str:
+    return "; ".join(f"{s.name}: {'|'.join(split_choices(s))}" for s in SUITES.values())
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
     """The options of ``qa eval`` and ``python -m qa.evaluation``."""
     parser.add_argument(
-        "--split", choices=SPLIT_CHOICES, default="all",
-        help="which questions to ask (default: all; the report shows each split separately)",
+        "--suite", choices=list(SUITES), default=DEFAULT_SUITE,
+        help=f"which question set, with its own articles and index (default: {DEFAULT_SUITE}): "
+        + "; ".join(f"{s.name}: {s.description}" for s in SUITES.values()),
+    )
+    parser.add_argument(
+        "--split", choices=SPLIT_CHOICES, default=ALL_SPLITS, metavar="SPLIT",
+        help=f"which questions to ask, by suite ({_suites_help()}; default: all; the report "
+        "shows each split separately)",
     )
     parser.add_argument(
         "--compare", action="store_true",
@@ -48,10 +68,15 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
         help="only this category (repeatable), e.g. --category numbers --category dates",
     )
     parser.add_argument("--limit", type=int, metavar="N", help="only the first N questions")
-    parser.add_argument("--out", type=Path, metavar="DIR", help="report directory (default: evals/results/)")
-    parser.add_argument("--dataset", type=Path, metavar="PATH", help="a .jsonl file or a directory of split files (default: evals/)")
-    parser.add_argument("--seeds", type=Path, metavar="DIR", help="article directory (default: $QA_SEEDS_DIR or seeds/)")
-    parser.add_argument("--index", type=Path, metavar="DIR", help="index directory (default: $QA_INDEX_DIR or index/)")
+    parser.add_argument("--out", type=Path, metavar="DIR",
+                        help="report directory (default: evals/results/, or evals/results/<suite>/)")
+    parser.add_argument("--dataset", type=Path, metavar="PATH",
+                        help="a .jsonl file or a directory of split files (default: the suite's)")
+    parser.add_argument("--seeds", type=Path, metavar="DIR",
+                        help="article directory (default: the suite's; seeds: $QA_SEEDS_DIR or seeds/)")
+    parser.add_argument("--index", type=Path, metavar="DIR",
+                        help="index directory (default: the suite's; seeds: $QA_INDEX_DIR or index/, "
+                        "nyt: index/nyt/)")
     parser.add_argument(
         "--warmup", type=int, default=None, metavar="N",
         help="untimed calls before the timed pass (default: 3)",
@@ -62,17 +87,31 @@ class UsageError(Exception):
     """A bad option value or an empty selection: one line on stderr, exit 2."""
 
 
+def suite_of(args: argparse.Namespace) -> Suite:
+    """The suite ``--suite`` names (the default suite when the option is absent)."""
+    return get_suite(getattr(args, "suite", None) or DEFAULT_SUITE)
+
+
 def select_questions(args: argparse.Namespace) -> list:
     """The questions of the chosen split(s), filtered by category, then cut to --limit."""
-    from qa.evaluation.dataset import CATEGORIES, EVALS_DIR, SPLITS, load_questions
+    from qa.evaluation.dataset import load_questions
 
-    splits = SPLITS if args.split == "all" else (args.split,)
+    suite = suite_of(args)
+    if args.split not in split_choices(suite):
+        raise UsageError(
+            f"--split {args.split} is not a split of suite {suite.name}; "
+            f"choose from {', '.join(split_choices(suite))}"
+        )
+    splits = suite.splits if args.split == ALL_SPLITS else (args.split,)
     # A single .jsonl file is read whole, whatever its splits: keep the chosen ones.
-    questions = [q for q in load_questions(args.dataset or EVALS_DIR, splits) if q.split in splits]
+    questions = [q for q in load_questions(args.dataset, splits, suite) if q.split in splits]
     if args.category:
-        unknown = sorted(set(args.category) - set(CATEGORIES))
+        unknown = sorted(set(args.category) - set(suite.categories))
         if unknown:
-            raise UsageError(f"unknown category {', '.join(unknown)}; known: {', '.join(CATEGORIES)}")
+            raise UsageError(
+                f"unknown category {', '.join(unknown)} in suite {suite.name}; "
+                f"known: {', '.join(suite.categories)}"
+            )
         questions = [q for q in questions if q.category in args.category]
     if args.limit is not None:
         if args.limit < 1:
@@ -83,34 +122,44 @@ def select_questions(args: argparse.Namespace) -> list:
     return questions
 
 
-def build_engine(args: argparse.Namespace):
-    """The loaded engine for ``--seeds``/``--index`` (environment and defaults otherwise)."""
+def engine_settings(args: argparse.Namespace):
+    """The engine's settings: ``--seeds``/``--index``, else the suite's corpus and index,
+    else (for a suite that has none of its own) the environment and defaults."""
     from qa.config import Settings
+
+    suite = suite_of(args)
+    return Settings.from_env(
+        seeds_dir=args.seeds or suite.corpus_dir, index_dir=args.index or suite.index_dir
+    )
+
+
+def build_engine(args: argparse.Namespace):
+    """The loaded engine for `engine_settings`, and those settings."""
     from qa.engine import QAEngine
 
-    settings = Settings.from_env(seeds_dir=args.seeds, index_dir=args.index)
+    settings = engine_settings(args)
     return QAEngine.from_settings(settings).load(), settings
 
 
-def _warn_about(questions: Sequence, seeds_dir: Path) -> None:
+def _warn_about(questions: Sequence, seeds_dir: Path, suite: Suite) -> None:
     from qa.evaluation.dataset import validate
 
-    problems = validate(questions, seeds_dir)
+    problems = validate(questions, seeds_dir, suite)
     for problem in problems[:MAX_PROBLEMS_SHOWN]:
         print(f"warning: dataset: {problem}", file=sys.stderr)
     if len(problems) > MAX_PROBLEMS_SHOWN:
         print(f"warning: dataset: {len(problems) - MAX_PROBLEMS_SHOWN} more problem(s);"
-              " run python -m qa.evaluation.dataset", file=sys.stderr)
+              f" run python -m qa.evaluation.dataset --suite {suite.name}", file=sys.stderr)
 
 
 def _evaluate(args: argparse.Namespace) -> int:
     from qa.evaluation import chart, report
-    from qa.evaluation.dataset import EVALS_DIR
     from qa.evaluation.harness import DEFAULT_WARMUP, run_eval
 
+    suite = suite_of(args)
     questions = select_questions(args)
     engine, settings = build_engine(args)
-    _warn_about(questions, settings.seeds_dir)
+    _warn_about(questions, settings.seeds_dir, suite)
     warmup = DEFAULT_WARMUP if args.warmup is None else args.warmup
     modes = COMPARE_MODES if args.compare else (settings.retrieval,)
     runs = []
@@ -126,7 +175,7 @@ def _evaluate(args: argparse.Namespace) -> int:
     if ablation:
         print()
         print(report.format_ablation(ablation))
-    out = args.out or EVALS_DIR / "results"
+    out = args.out or suite.results_dir
     out.mkdir(parents=True, exist_ok=True)
     paths = [
         report.write_json(out / report.JSON_NAME, primary, ablation),

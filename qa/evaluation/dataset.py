@@ -6,8 +6,11 @@ are not well-formed records; `validate` checks what a well-formed record can
 still get wrong (unknown category, evidence offsets that do not reproduce the
 article text, ...) and returns readable problems instead of raising.
 
-Run ``python -m qa.evaluation.dataset [--seeds DIR] [--evals DIR]`` for a
-summary and the list of problems (exit code 1 if there are any);
+Which split files, id prefixes and categories are valid is the suite's
+(`qa.evaluation.suites`); the default is the seeds' question set.
+
+Run ``python -m qa.evaluation.dataset [--suite NAME] [--seeds DIR] [--evals DIR]``
+for a summary and the list of problems (exit code 1 if there are any);
 ``--fix-offsets`` rewrites evidence offsets from the evidence text where that
 text occurs exactly once in its article.
 """
@@ -22,38 +25,28 @@ from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass
 from pathlib import Path
 
-_REPO_ROOT = Path(__file__).resolve().parents[2]
-#: Where the split files live in a source checkout.
-EVALS_DIR = _REPO_ROOT / "evals"
-#: The articles the evidence offsets point into.
-SEEDS_DIR = _REPO_ROOT / "seeds"
-
-#: Split name -> file name inside the evals directory.
-SPLIT_FILES = {"dev": "questions.jsonl", "heldout": "heldout.jsonl"}
-SPLITS = tuple(SPLIT_FILES)
-#: Every id starts with the prefix of its split.
-ID_PREFIXES = {"dev": "dev-", "heldout": "ho-"}
-
-CATEGORIES = (
-    "numbers",
-    "names_places",
-    "dates",
-    "lists",
-    "quotes",
-    "paraphrase",
-    "multi_doc",
-    "conflicting",
-    "keyword",
-    "typos",
-    "followup",
-    "unanswerable",
-    "near_miss",
+from qa.evaluation.suites import (  # EVALS_DIR, SEEDS_DIR: re-exported for callers
+    DIFFICULTIES,
+    EVALS_DIR,
+    SEEDS,
+    SEEDS_DIR,
+    SUITES,
+    Suite,
+    get_suite,
 )
+
+# The seeds' question set (the default suite) under its long-standing names.
+#: Split name -> file name inside the evals directory.
+SPLIT_FILES = dict(SEEDS.split_files)
+SPLITS = SEEDS.splits
+#: Every id starts with the prefix of its split.
+ID_PREFIXES = dict(SEEDS.id_prefixes)
+CATEGORIES = SEEDS.categories
 #: Categories whose questions the corpus does not answer.
-UNANSWERABLE_CATEGORIES = ("unanswerable", "near_miss")
+UNANSWERABLE_CATEGORIES = SEEDS.unanswerable_categories
+
 #: The category whose questions only make sense after earlier turns.
 FOLLOWUP_CATEGORY = "followup"
-DIFFICULTIES = ("easy", "medium", "hard")
 ROLES = ("user", "assistant")
 
 #: Keys a record must have, and the JSON type of each.
@@ -111,21 +104,27 @@ class EvalQuestion:
 
 
 def load_questions(
-    path_or_dir: str | Path = EVALS_DIR, splits: Sequence[str] = SPLITS
+    path_or_dir: str | Path | None = None,
+    splits: Sequence[str] | None = None,
+    suite: Suite = SEEDS,
 ) -> list[EvalQuestion]:
     """Read questions from a directory of split files, or from one ``.jsonl`` file.
 
-    For a directory, ``splits`` selects which split files are read (in that
-    order). A single file is read whole. Blank lines are skipped.
+    The directory defaults to the suite's; ``splits`` (default: all of the
+    suite's) selects which of its split files are read, in that order. A single
+    file is read whole. Blank lines are skipped.
 
     Raises `DatasetError` naming the file and line of the first malformed line.
     """
-    path = Path(path_or_dir)
+    path = Path(suite.dataset_dir if path_or_dir is None else path_or_dir)
+    splits = suite.splits if splits is None else splits
     if path.is_dir():
-        unknown = [s for s in splits if s not in SPLIT_FILES]
+        unknown = [s for s in splits if s not in suite.split_files]
         if unknown:
-            raise DatasetError(f"unknown split(s) {unknown}; known: {list(SPLITS)}")
-        files = [path / SPLIT_FILES[s] for s in splits]
+            raise DatasetError(
+                f"unknown split(s) {unknown} of suite {suite.name!r}; known: {list(suite.splits)}"
+            )
+        files = [path / suite.split_files[s] for s in splits]
     else:
         files = [path]
     questions: list[EvalQuestion] = []
@@ -206,25 +205,39 @@ def dump_questions(questions: Iterable[EvalQuestion], path: str | Path) -> None:
 # --- validation --------------------------------------------------------------
 
 
-def validate(questions: Sequence[EvalQuestion], seeds_dir: str | Path = SEEDS_DIR) -> list[str]:
-    """Every problem of ``questions`` against the articles in ``seeds_dir``; empty if valid."""
-    articles = _Articles(Path(seeds_dir))
+def corpus_dir_of(suite: Suite) -> Path:
+    """The articles a suite's evidence points into (the seeds' default: ``seeds/``)."""
+    return suite.corpus_dir or SEEDS_DIR
+
+
+def validate(
+    questions: Sequence[EvalQuestion],
+    seeds_dir: str | Path | None = None,
+    suite: Suite = SEEDS,
+) -> list[str]:
+    """Every problem of ``questions`` against ``suite`` and the articles in ``seeds_dir``
+    (default: the suite's corpus); empty if valid."""
+    articles = _Articles(Path(seeds_dir) if seeds_dir is not None else corpus_dir_of(suite))
     problems: list[str] = []
     counts = Counter(q.id for q in questions)
     problems += [f"duplicate id {qid!r} ({n} questions)" for qid, n in counts.items() if n > 1]
     for q in questions:
-        problems += [f"{q.id}: {p}" for p in _question_problems(q, articles)]
+        problems += [f"{q.id}: {p}" for p in _question_problems(q, articles, suite)]
     return problems
 
 
-def _question_problems(q: EvalQuestion, articles: _Articles) -> list[str]:
+def _question_problems(q: EvalQuestion, articles: _Articles, suite: Suite) -> list[str]:
     problems = []
-    if q.split not in SPLITS:
-        problems.append(f"unknown split {q.split!r} (known: {', '.join(SPLITS)})")
-    elif not q.id.startswith(ID_PREFIXES[q.split]):
-        problems.append(f"id of a {q.split} question must start with {ID_PREFIXES[q.split]!r}")
-    if q.category not in CATEGORIES:
-        problems.append(f"unknown category {q.category!r} (known: {', '.join(CATEGORIES)})")
+    if q.split not in suite.split_files:
+        problems.append(f"unknown split {q.split!r} (known: {', '.join(suite.splits)})")
+    elif not q.id.startswith(suite.id_prefixes[q.split]):
+        problems.append(
+            f"id of a {q.split} question must start with {suite.id_prefixes[q.split]!r}"
+        )
+    if q.category not in suite.categories:
+        problems.append(
+            f"unknown category {q.category!r} (known: {', '.join(suite.categories)})"
+        )
     if q.difficulty not in DIFFICULTIES:
         problems.append(
             f"unknown difficulty {q.difficulty!r} (known: {', '.join(DIFFICULTIES)})"
@@ -232,7 +245,9 @@ def _question_problems(q: EvalQuestion, articles: _Articles) -> list[str]:
     if not q.question.strip():
         problems.append("empty question")
 
-    if q.category in CATEGORIES and q.answerable == (q.category in UNANSWERABLE_CATEGORIES):
+    if q.category in suite.categories and q.answerable == (
+        q.category in suite.unanswerable_categories
+    ):
         problems.append(f"answerable={q.answerable} contradicts category {q.category!r}")
     if q.answerable:
         if not q.answers:
@@ -261,7 +276,7 @@ def _question_problems(q: EvalQuestion, articles: _Articles) -> list[str]:
 
 
 class _Articles:
-    """The seed articles, read on demand, and checks of evidence against them."""
+    """The articles of a corpus folder, read on demand, and checks of evidence against them."""
 
     def __init__(self, seeds_dir: Path):
         self.seeds_dir = seeds_dir
@@ -326,18 +341,20 @@ def fix_offsets(questions: Iterable[EvalQuestion], seeds_dir: str | Path = SEEDS
 # --- command line ------------------------------------------------------------
 
 
-def summary(questions: Sequence[EvalQuestion]) -> str:
+def summary(questions: Sequence[EvalQuestion], suite: Suite = SEEDS) -> str:
     """A table of question counts by category (rows) and split (columns)."""
     by = Counter((q.split, q.category) for q in questions)
-    splits = [s for s in SPLITS if any(q.split == s for q in questions)]
+    splits = [s for s in suite.splits if any(q.split == s for q in questions)]
     splits += sorted({q.split for q in questions} - set(splits))
-    categories = list(CATEGORIES) + sorted({q.category for q in questions} - set(CATEGORIES))
+    known = list(suite.categories)
+    categories = known + sorted({q.category for q in questions} - set(known))
     width = max(len(c) for c in categories)
-    lines = [f"{'category':<{width}} " + " ".join(f"{s:>8}" for s in splits)]
+    col = max([8] + [len(s) for s in splits])
+    lines = [f"{'category':<{width}} " + " ".join(f"{s:>{col}}" for s in splits)]
     for cat in categories:
-        lines.append(f"{cat:<{width}} " + " ".join(f"{by[s, cat]:>8}" for s in splits))
+        lines.append(f"{cat:<{width}} " + " ".join(f"{by[s, cat]:>{col}}" for s in splits))
     totals = Counter(q.split for q in questions)
-    lines.append(f"{'total':<{width}} " + " ".join(f"{totals[s]:>8}" for s in splits))
+    lines.append(f"{'total':<{width}} " + " ".join(f"{totals[s]:>{col}}" for s in splits))
     for s in splits:
         unans = sum(1 for q in questions if q.split == s and not q.answerable)
         share = unans / totals[s] if totals[s] else 0.0
@@ -350,28 +367,35 @@ def main(argv: Sequence[str] | None = None) -> int:
         prog="python -m qa.evaluation.dataset",
         description="Summarise and validate the evaluation questions.",
     )
-    parser.add_argument("--evals", type=Path, default=EVALS_DIR, help="directory of split files")
-    parser.add_argument("--seeds", type=Path, default=SEEDS_DIR, help="directory of articles")
+    parser.add_argument(
+        "--suite", choices=list(SUITES), default=SEEDS.name,
+        help="which question set (default: seeds); see qa/evaluation/suites.py",
+    )
+    parser.add_argument("--evals", type=Path, help="directory of split files (default: the suite's)")
+    parser.add_argument("--seeds", type=Path, help="directory of articles (default: the suite's)")
     parser.add_argument(
         "--fix-offsets",
         action="store_true",
         help="rewrite the split files with evidence offsets recomputed from the evidence text",
     )
     args = parser.parse_args(argv)
+    suite = get_suite(args.suite)
+    evals_dir = args.evals or suite.dataset_dir
+    seeds_dir = args.seeds or corpus_dir_of(suite)
     try:
         if args.fix_offsets:
             changed = 0
-            for name in SPLIT_FILES.values():
-                in_file = load_questions(args.evals / name)
-                changed += fix_offsets(in_file, args.seeds)
-                dump_questions(in_file, args.evals / name)
+            for name in suite.split_files.values():
+                in_file = load_questions(evals_dir / name, suite=suite)
+                changed += fix_offsets(in_file, seeds_dir)
+                dump_questions(in_file, evals_dir / name)
             print(f"fixed {changed} evidence offset(s)")
-        questions = load_questions(args.evals)
+        questions = load_questions(evals_dir, suite=suite)
     except DatasetError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
-    print(summary(questions))
-    problems = validate(questions, args.seeds)
+    print(summary(questions, suite))
+    problems = validate(questions, seeds_dir, suite)
     for problem in problems:
         print(f"problem: {problem}")
     print(f"{len(problems)} problem(s)")

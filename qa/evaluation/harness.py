@@ -54,6 +54,8 @@ class QuestionResult:
     passages: list[Citation] = field(default_factory=list)
     query: str = ""
     alternatives: list[str] = field(default_factory=list)
+    #: The reader's confidence in its best span (`qa.results.Answer.confidence`).
+    confidence: float | None = None
     latency_s: float | None = None
     error: str | None = None
     em: float = 0.0
@@ -197,6 +199,7 @@ def score(result: QuestionResult, answer: Answer, texts: SourceTexts) -> Questio
     result.short, result.reply, result.abstained = answer.short, answer.text, answer.abstained
     result.citations, result.passages = list(answer.citations), list(answer.passages)
     result.query, result.alternatives = answer.query, list(answer.alternatives)
+    result.confidence = answer.confidence
     result.invalid_citations = sum(not _citation_is_valid(c, texts) for c in result.citations)
     if result.evidence and result.citations:
         result.citation_supported = metrics.citation_support(result.citations, result.evidence)

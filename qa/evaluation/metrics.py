@@ -335,6 +335,38 @@ def abstention_figures(scored: Sequence[ScoredAnswer]) -> AbstentionFigures:
     )
 
 
+@dataclass(frozen=True)
+class OperatingPoint:
+    """What answering only above ``threshold`` gives: the share of questions answered, the
+    accuracy (mean F1) of the answered answerable ones, HasAns F1, NoAns accuracy and
+    SQuAD 2.0 overall F1."""
+
+    threshold: float
+    answered: float
+    answered_f1: float | None
+    has_ans_f1: float | None
+    no_ans_accuracy: float | None
+    overall_f1: float
+
+
+def operating_point(points: Sequence[tuple[float | None, bool, float]], threshold: float) -> OperatingPoint:
+    """``points`` holds (confidence, answerable, F1 if answered) per question, from a run
+    that answered everything; None confidence means nothing was read (always abstains)."""
+    answered = [(a, f) for c, a, f in points if c is not None and c >= threshold]
+    has_ans = [p for p in points if p[1]]
+    no_ans = [p for p in points if not p[1]]
+    f1_answered = sum(f for a, f in answered if a)
+    no_ans_hits = sum(1 for c, a, _ in no_ans if c is None or c < threshold)
+    return OperatingPoint(
+        threshold=threshold,
+        answered=len(answered) / len(points) if points else 0.0,
+        answered_f1=_mean([f if a else 0.0 for a, f in answered]),
+        has_ans_f1=f1_answered / len(has_ans) if has_ans else None,
+        no_ans_accuracy=no_ans_hits / len(no_ans) if no_ans else None,
+        overall_f1=(f1_answered + no_ans_hits) / len(points) if points else 0.0,
+    )
+
+
 # ---------------------------------------------------------------- latency
 
 

@@ -17,9 +17,9 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 from reliability_support import RECRUITED_QUESTION, answer_key, assert_documented_refusal, eval_questions
 
+from qa.conversation import STOPWORDS
 from qa.errors import BadQuestion
 from qa.question import MAX_QUESTION_CHARS
-from qa.text import STOPWORDS
 
 #: The issue's floor for inputs fuzzed per CI run.
 MIN_INPUTS = 2_000
