@@ -33,6 +33,7 @@ test: setup browser
 
 eval: setup
 	$(BIN)/qa eval
+	$(BIN)/qa eval --suite nyt
 
 bench: setup
 	$(BIN)/python benchmarks/run.py

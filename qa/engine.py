@@ -141,7 +141,7 @@ class QAEngine:
         query_vector = self._encoder.embed([query])[0]
         chunks = self._retriever.retrieve(query, query_vector)
         passages = [Passage(c.source, c.start, c.end, c.score) for c in chunks]
-        answer = self._answerer.answer(text, passages)
+        answer = self._answerer.answer(text, passages, query=query)
         return replace(answer, question=text, query=query)
 
     # -- what the UI shows ---------------------------------------------------

@@ -63,7 +63,7 @@ def test_ask_prints_the_answer_and_numbered_citations(capsys, index_dir):
     code, out, err = run(capsys, "ask", QUESTION, "--index", index_dir)
     assert code == EXIT_OK
     assert out.startswith("126 ")
-    assert re.search(rf"^\[1\] {re.escape(RECRUITED)} chars \d+-\d+ \(score \d\.\d\d\)$", out, re.M), out
+    assert re.search(rf"^\[1\] {re.escape(RECRUITED)} chars \d+-\d+ \(score -?\d+\.\d\d\)$", out, re.M), out
     assert "126 Indians were recruited by the Russian military" in out
     assert "Traceback" not in err
 

@@ -189,7 +189,7 @@ def test_edited_seed_makes_the_index_stale_and_open_rebuilds_with_the_new_text(t
     engine = QAEngine(settings, embedder=embedder).load(progress=False)
     assert engine.index_status.startswith("rebuilt (corpus_hash changed")
     answer = engine.ask(QUESTION)
-    assert answer.short == "127"
+    assert answer.short in ("127", "127 Indians")
     assert path.read_text(encoding="utf-8")[answer.citations[0].start : answer.citations[0].end] == answer.citations[0].text
 
 

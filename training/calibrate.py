@@ -25,9 +25,10 @@ CALIBRATION_SETS = (("nyt", "calibration"), ("seeds", "dev"))
 #: Thresholds tried (margins; the reader's no-answer score sits near 0 margin).
 GRID = [x / 4 for x in range(-16, 41)]
 #: Early-stop margins tried: reading stops after the first passages above this.
-CONFIDENT_CHOICES = (2.0, 4.0, 6.0, math.inf)
-#: An early stop may cost at most this much mean F1 against reading every passage.
-MAX_EARLY_STOP_LOSS = 0.005
+CONFIDENT_CHOICES = (2.0, 4.0, 6.0, 8.0, math.inf)
+#: An early stop may cost at most this much mean F1 against reading every passage; the
+#: earliest stop within it is taken (reading fewer passages is what keeps answers fast).
+MAX_EARLY_STOP_LOSS = 0.01
 
 
 def run_set(suite: str, split: str, answer: float, confident: float):
@@ -41,7 +42,8 @@ def run_set(suite: str, split: str, answer: float, confident: float):
     engine, settings = eval_cli.build_engine(args)
     engine.answerer.thresholds = type(engine.answerer.thresholds)(answer=answer, confident=confident)
     run = run_eval(engine, questions, warmup=0, seeds_dir=settings.seeds_dir, label=f"{suite}/{split}")
-    points = [(r.confidence, r.answerable, r.f1) for r in run.results]
+    # With no threshold, an abstention comes from a check (or nothing read): never answered.
+    points = [(None if r.abstained else r.confidence, r.answerable, r.f1) for r in run.results]
     latencies = sorted(r.latency_s for r in run.results)
     return points, latencies[len(latencies) // 2]
 
@@ -60,7 +62,7 @@ def main(argv=None) -> None:
 
     def best_threshold(confident):
         scored = []
-        for t in GRID:
+        for t in (t for t in GRID if t <= confident):  # a stop below the threshold would stop on no answer
             points = [operating_point(runs[(confident, s, p)][0], t) for s, p in CALIBRATION_SETS]
             scored.append((sum(pt.overall_f1 for pt in points) / len(points), t))
         return max(scored)

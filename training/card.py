@@ -47,7 +47,8 @@ news-domain test suite, `evals/external/`) and the seed articles.
 `python -m training --sdist bigbench-1.0.0.tar.gz` runs every step (prepare, train, export,
 calibrate, this card) and prints its wall time; training is checkpointed and resumes when the
 same command is run again. Recipe: {recipe}. Word-piece embeddings frozen; AdamW, linear
-warm-up and decay. Trained for {trained_minutes} min on 2 CPU cores.
+warm-up and decay (re-planned as it ran: {plans}, as (from step, total steps)). Trained for
+{trained_minutes} min on 2 CPU cores.
 
 ## Metrics
 
@@ -61,8 +62,9 @@ int8 against fp32: at most {int8_loss:.3f} F1 lost (shipped as int8 when ≤ 0.0
 export matches torch to {export_diff:.1e} in every logit.
 
 Abstention thresholds (calibrated on the NYT calibration split and the seeds' dev split only,
-`calibration.md`): answer when the best span's margin is ≥ **{answer_threshold}**; stop reading
-after the first passages when a margin is ≥ **{confident}**. Figures through the whole
+`calibration.md`): answer when the best reading's confidence (span score over the no-answer
+score, plus the passage's retrieval prior) is ≥ **{answer_threshold}**; stop reading after the
+first passages when one is ≥ **{confident}**. Figures through the whole
 pipeline are in `evals/README.md`.
 
 ## Integrity
@@ -76,7 +78,8 @@ refuses a missing or damaged file with a message naming it.
 
 ## Limits
 
-Trained on Wikipedia-style questions, about 17,000 of them, in one pass: it answers
+Trained on Wikipedia-style questions ({seen:,} examples seen, about half of the 27,606
+prepared, one pass): it answers
 factoid questions (who, what, when, how many) from one passage; it does not add up facts
 across passages, reason about negation or answer yes/no. Uncased, English only.
 """
@@ -110,6 +113,8 @@ def main(argv=None) -> None:
         metric_rows="\n".join(rows), int8_loss=config.get("int8_f1_loss", 0.0),
         export_diff=config.get("export_logit_difference", 0.0),
         answer_threshold=thresholds.get("answer", "not calibrated"), confident=thresholds.get("confident", "-"),
+        seen=int(training.get("steps", 0)) * int(targs.get("batch", 0)),
+        plans=", ".join(f"({a}, {b})" for a, b in training.get("plans", [])) or "none",
         sha_rows="\n".join(f"| `{k}` | `{v}` |" for k, v in config.get("sha256", {}).items()),
     )
     (args.reader / "README.md").write_text(card, encoding="utf-8")

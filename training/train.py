@@ -43,6 +43,7 @@ def batch_at(examples: list[dict], step: int, size: int) -> list[dict]:
 def lr_at(step: int, plans: list[tuple[int, int]], peak: float, warmup: int) -> float:
     """Linear warm-up, then linear decay to 0 at the planned total. ``plans`` lists
     (from step, total steps): a re-planned run decays from where it was to its new total."""
+    plans = [p for p in plans if p[0] <= step] or plans[:1]
     from_step, total = plans[-1]
     if len(plans) == 1:
         if step < warmup:
@@ -62,6 +63,11 @@ def main(argv=None) -> None:
     parser.add_argument("--warmup", type=int, default=100)
     parser.add_argument("--checkpoint-every", type=int, default=100)
     parser.add_argument("--threads", type=int, default=os.cpu_count() or 2)
+    parser.add_argument(
+        "--plan", default="", metavar="STEP:TOTAL,...",
+        help="re-plan the schedule at these steps (how the shipped model's run was re-planned, "
+        "so that one command reproduces it)",
+    )
     parser.add_argument(
         "--replan", action="store_true",
         help="resume a checkpoint planned for other --steps: decay from where it is to the new total",
@@ -83,17 +89,19 @@ def main(argv=None) -> None:
 
     ckpt = args.work / "checkpoint.pt"
     step, trained_s, rng = 0, 0.0, random.Random(SEED)
-    plans = [(0, args.steps)]
+    plans = [(0, args.steps)] + [tuple(int(x) for x in p.split(":")) for p in args.plan.split(",") if p]
     if ckpt.exists():
         state = torch.load(ckpt, weights_only=False)
-        plans = [tuple(p) for p in state.get("plans", [(0, state["steps"])])]
-        if plans[-1][1] != args.steps:
-            if not args.replan:
-                raise SystemExit(
-                    f"{ckpt} was planned for {plans[-1][1]} steps, not {args.steps}; "
-                    "pass --replan to change the plan, or remove it to start over"
-                )
-            plans.append((state["step"], args.steps))
+        saved = [tuple(p) for p in state.get("plans", [(0, state["steps"])])]
+        if args.replan:
+            if saved[-1][1] != args.steps:
+                saved.append((state["step"], args.steps))
+        elif saved != plans:
+            raise SystemExit(
+                f"{ckpt} was planned as {saved}, not {plans}; pass --replan to decay to --steps "
+                "from where it is, or remove it to start over"
+            )
+        plans = saved
         model.load_state_dict(state["model"])
         optimizer.load_state_dict(state["optimizer"])
         step, trained_s = state["step"], state["trained_s"]
@@ -124,7 +132,7 @@ def main(argv=None) -> None:
     model.train()
     log = (args.work / "train.log").open("a")
     started, window_loss, window_n = time.monotonic(), 0.0, 0
-    while step < args.steps:
+    while step < plans[-1][1]:
         if time.monotonic() - started > args.minutes * 60:
             print(f"time box of {args.minutes} min reached at step {step}; run again to resume", flush=True)
             save()

