@@ -39,6 +39,11 @@ def ask(engine):
     return _ask
 
 
+def known_wrong(question: str, reason: str):
+    """A question the engine gets wrong today: a strict xfail, so a fix shows up as an XPASS."""
+    return pytest.param(question, marks=pytest.mark.xfail(strict=True, reason=reason), id=question)
+
+
 def norm(text: str | None) -> str:
     """Lower case, curly quotes and dashes folded, spaces collapsed."""
     text = (text or "").lower().translate(str.maketrans("’‘“”\u2011\u2013\u2014", "''\"\"---"))
@@ -213,8 +218,7 @@ ANSWERED_NEAR_MISSES = {
 
 def _unanswerable():
     for q in OFF_TOPIC + NEAR_MISSES:
-        marks = [pytest.mark.xfail(strict=True, reason=ANSWERED_NEAR_MISSES[q])] if q in ANSWERED_NEAR_MISSES else []
-        yield pytest.param(q, marks=marks, id=q)
+        yield known_wrong(q, ANSWERED_NEAR_MISSES[q]) if q in ANSWERED_NEAR_MISSES else q
 
 
 @pytest.mark.parametrize("question", list(_unanswerable()))
@@ -232,22 +236,10 @@ def test_unanswerable_question_abstains_and_offers_related_passages(ask, source_
 @pytest.mark.parametrize(
     "question",
     [
-        pytest.param(
-            "Who is the prime minister of Russia?",
-            marks=pytest.mark.xfail(strict=True, reason="answers 'Manturov' (Russia's *First Deputy* Prime Minister)"),
-        ),
-        pytest.param(
-            "How many Russian soldiers died in Ukraine?",
-            marks=pytest.mark.xfail(strict=True, reason="answers 12 (Indians killed) for Russian soldiers"),
-        ),
-        pytest.param(
-            "How many Indians work in Russian IT companies?",
-            marks=pytest.mark.xfail(strict=True, reason="answers 126 (recruited by the Russian military)"),
-        ),
-        pytest.param(
-            "How many consulates does India have in Russia?",
-            marks=pytest.mark.xfail(strict=True, reason="answers 'two Indian consulates' (the new ones to be opened)"),
-        ),
+        known_wrong("Who is the prime minister of Russia?", "answers 'Manturov' (Russia's *First Deputy* Prime Minister)"),
+        known_wrong("How many Russian soldiers died in Ukraine?", "answers 12 (Indians killed) for Russian soldiers"),
+        known_wrong("How many Indians work in Russian IT companies?", "answers 126 (recruited by the Russian military)"),
+        known_wrong("How many consulates does India have in Russia?", "answers 'two Indian consulates' (the new ones to be opened)"),
     ],
 )
 def test_known_answered_near_misses(ask, question):
@@ -258,18 +250,9 @@ def test_known_answered_near_misses(ask, question):
 
 
 CONFLICTING = [
-    pytest.param(
-        "How much was trade between India and Russia worth in 2024-25?",
-        marks=pytest.mark.xfail(strict=True, reason="sets 002's '$53 billion' (oil imports) against 001's '$68 billion'"),
-    ),
-    pytest.param(
-        "What was India-Russia trade worth in 2024-25?",
-        marks=pytest.mark.xfail(strict=True, reason="answers '$53 billion' (petroleum imports in 2024)"),
-    ),
-    pytest.param(
-        "What was the value of two-way trade between India and Russia in 2024–25?",
-        marks=pytest.mark.xfail(strict=True, reason="shows only $68.7 billion (002); 001's $68 billion is not read"),
-    ),
+    known_wrong("How much was trade between India and Russia worth in 2024-25?", "sets 002's '$53 billion' (oil imports) against 001's '$68 billion'"),
+    known_wrong("What was India-Russia trade worth in 2024-25?", "answers '$53 billion' (petroleum imports in 2024)"),
+    known_wrong("What was the value of two-way trade between India and Russia in 2024–25?", "shows only $68.7 billion (002); 001's $68 billion is not read"),
 ]
 
 
