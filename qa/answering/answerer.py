@@ -17,7 +17,7 @@ import bisect
 from dataclasses import dataclass
 from typing import Sequence
 
-from qa.answering.checks import missing_terms, shares_no_word
+from qa.answering.checks import ArticleTerms, missing_terms, shares_no_word
 from qa.answering.reader import Reader, Span
 from qa.answering.values import comparable_figures, same_answer
 from qa.chunking import Span as TextSpan
@@ -99,6 +99,8 @@ class ReaderAnswerer:
         self.texts = texts
         self.thresholds = thresholds or Thresholds()
         self._starts: dict[str, list[int]] = {}
+        #: Each article's words and figures for the checks, built on first use.
+        self._terms: dict[str, ArticleTerms] = {}
         self._sentences: dict[str, list[TextSpan]] = {}
         for s in sentences:
             self._sentences.setdefault(s.source, []).append(s)
@@ -112,7 +114,11 @@ class ReaderAnswerer:
         shown = [self._passage_citation(p) for p in passages]
         readings = self.read(question, passages)
         if USE_TERMS_CHECK:
-            readings = [r for r in readings if self._passes_checks(question, query or question, r)]
+            passes = {
+                source: self._passes_checks(question, query or question, source)
+                for source in {r.passage.source for r in readings}
+            }
+            readings = [r for r in readings if passes[r.passage.source]]
         best = readings[0] if readings else None
         confidence = round(best.score, 4) if best else None
         if best is None or best.score < self.thresholds.answer:
@@ -139,10 +145,12 @@ class ReaderAnswerer:
             for s in self.reader.read(question, texts)
         ]
 
-    def _passes_checks(self, question: str, query: str, reading: _Reading) -> bool:
-        """The reading's article mentions the question's names and figures, and one of its words."""
-        article = self.texts[reading.passage.source]
-        return not missing_terms(question, article) and not shares_no_word(query, article)
+    def _passes_checks(self, question: str, query: str, source: str) -> bool:
+        """The article mentions the question's names and figures, and one of the query's words."""
+        terms = self._terms.get(source)
+        if terms is None:  # two threads may both build it: the same value, harmless
+            terms = self._terms[source] = ArticleTerms.of(self.texts[source])
+        return not missing_terms(question, terms) and not shares_no_word(query, terms)
 
     # -- composing -----------------------------------------------------------
 

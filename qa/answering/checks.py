@@ -14,6 +14,7 @@ the checks add on both report splits.
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 
 from qa.conversation import NOT_CONTENT, content_words
 from qa.text import fold
@@ -30,8 +31,30 @@ NAME_SUFFIX_CHARS = 3
 NAME_PREFIX_MIN = 4
 
 
+@dataclass(frozen=True)
+class ArticleTerms:
+    """What the checks look up in one article: its words and its figures (folded). Built once
+    per article, not once per reading."""
+
+    words: frozenset[str]
+    figures: frozenset[str]
+
+    @classmethod
+    def of(cls, article_text: str) -> "ArticleTerms":
+        words = re.findall(r"[^\W_]+", fold(article_text).replace(".", ""))
+        return cls(frozenset(words), frozenset(_figures(article_text)))
+
+    def has_word_starting(self, prefix: str) -> bool:
+        return any(w.startswith(prefix) for w in self.words)
+
+
 def _figures(text: str) -> set[str]:
     return {m.group(0).replace(",", "") for m in _FIGURE.finditer(fold(text))}
+
+
+def _prefix(word: str) -> str:
+    """All but the last few letters of ``word``: "Indians" -> "indi", "Ukrainian" -> "ukrain"."""
+    return word if len(word) <= NAME_PREFIX_MIN else word[: max(NAME_PREFIX_MIN, len(word) - NAME_SUFFIX_CHARS)]
 
 
 def _name_prefixes(question: str) -> set[str]:
@@ -41,30 +64,17 @@ def _name_prefixes(question: str) -> set[str]:
         for word in name.split("-"):  # "India-Russia" names India and Russia
             if len(word) < MIN_NAME_CHARS or any(ch.isdigit() for ch in word) or word in NOT_CONTENT:
                 continue
-            out.add(word if len(word) <= NAME_PREFIX_MIN else word[: max(NAME_PREFIX_MIN, len(word) - NAME_SUFFIX_CHARS)])
+            out.add(_prefix(word))
     return out
 
 
-def missing_terms(question: str, article_text: str) -> set[str]:
+def missing_terms(question: str, article: ArticleTerms) -> set[str]:
     """The question's names and figures that the article never states (folded)."""
-    missing = {f for f in _figures(question) if f not in _figures(article_text)}
-    names = _name_prefixes(question)
-    if names:
-        words = _article_words(article_text)
-        missing |= {n for n in names if not any(w.startswith(n) for w in words)}
-    return missing
+    missing = {f for f in _figures(question) if f not in article.figures}
+    return missing | {n for n in _name_prefixes(question) if not article.has_word_starting(n)}
 
 
-def _article_words(article_text: str) -> set[str]:
-    return set(re.findall(r"[^\W_]+", fold(article_text).replace(".", "")))
-
-
-def shares_no_word(query: str, article_text: str) -> bool:
+def shares_no_word(query: str, article: ArticleTerms) -> bool:
     """Whether none of the words ``query`` looks for occurs in the article (a prefix of all
     but the last few letters of a word counts, as for names)."""
-    words = _article_words(article_text)
-    for w in content_words(query):
-        stem = w if len(w) <= NAME_PREFIX_MIN else w[: max(NAME_PREFIX_MIN, len(w) - NAME_SUFFIX_CHARS)]
-        if any(a.startswith(stem) for a in words):
-            return False
-    return True
+    return not any(article.has_word_starting(_prefix(w)) for w in content_words(query))
