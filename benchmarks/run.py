@@ -116,6 +116,9 @@ def run(seeds: Path, work: Path, sizes: list[int]) -> tuple[list, dict]:
             found, info = build.real_build(label, corpus, index_dir, embedder)
             seconds_per_text = info["seconds_per_text"]
             builder, question_vectors = embedder, encoder.embed
+            say(f"{label}: adding one article")
+            added, details[f"add_{size}"] = build.incremental_add(label, corpus, index_dir, embedder)
+            found += added
         else:
             if seconds_per_text is None:
                 raise SystemExit(f"--sizes needs a corpus of at most {REAL_MODEL_MAX_CHUNKS} chunks to measure the model")

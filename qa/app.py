@@ -52,6 +52,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port to serve on (default {DEFAULT_PORT})"
     )
+    parser.add_argument(
+        "--read-only", action="store_true",
+        help="hide \"Add documents\" and \"Remove\": visitors can only ask (for a page shared with others)",
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -70,10 +74,16 @@ def run(args: argparse.Namespace) -> int:
     except QAError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
-    print(f"Index ready: {engine.passage_count} passages from {len(engine.articles)} articles.", flush=True)
+    count = len(engine.articles)
+    print(f"Index ready: {engine.passage_count} passages from {count} document{'s' if count != 1 else ''}.", flush=True)
+    for message in engine.skipped:
+        print(f"warning: left out {message}", file=sys.stderr)
     print("Starting the web app...", flush=True)
     try:
-        demo = launch(engine, host=args.host, port=args.port, prevent_thread_lock=True, quiet=True)
+        demo = launch(
+            engine, host=args.host, port=args.port, prevent_thread_lock=True, quiet=True,
+            allow_changes=not getattr(args, "read_only", False),
+        )
     except OSError:  # port taken, address not available
         print(
             f"error: cannot serve on {args.host}:{args.port}: the port is taken or the address "

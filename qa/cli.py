@@ -24,10 +24,12 @@ WRAP_WIDTH = 100
 
 def _common_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--seeds", dest="seeds_dir", type=Path, metavar="DIR",
-                        help="article directory (default: $QA_SEEDS_DIR or seeds/)")
+    common.add_argument("--corpus", "--seeds", dest="seeds_dir", type=Path, metavar="DIR",
+                        help="corpus folder: .txt .md .html .pdf .docx documents, nested folders "
+                        "included (default: $QA_SEEDS_DIR or seeds/)")
     common.add_argument("--index", dest="index_dir", type=Path, metavar="DIR",
-                        help="index directory (default: $QA_INDEX_DIR or index/)")
+                        help="index directory (default: $QA_INDEX_DIR; index/ for the seeds, "
+                        "index/corpora/<folder>-<hash>/ for another folder)")
     common.add_argument("--model", metavar="PATH_OR_NAME",
                         help="sentence-transformers model: a local directory or a name "
                         "(default: $QA_MODEL or the packaged all-MiniLM-L6-v2)")
@@ -40,7 +42,8 @@ def build_parser() -> argparse.ArgumentParser:
 
     parser = argparse.ArgumentParser(
         prog="qa",
-        description="Questions answered from the news articles in seeds/, with exact citations.",
+        description="Questions answered from a folder of documents (the news articles in seeds/ "
+        "by default), with exact citations.",
         epilog='example: qa ask "How many Indians were recruited?"',
     )
     parser.add_argument("-v", "--verbose", action="store_true", help="log what the engine does")
@@ -61,13 +64,17 @@ def build_parser() -> argparse.ArgumentParser:
                      help="an earlier question of the conversation, for follow-ups (repeatable, oldest first)")
 
     index = sub.add_parser(
-        "index", parents=[common], help="(re)build the index",
-        description="Chunk and embed the articles into index/ (replacing what is there), "
-        "or with --status only report whether the index is up to date.",
-        epilog="examples:\n  qa index\n  qa index --status",
+        "index", parents=[common], help="bring the index up to date",
+        description="Read, chunk and embed the corpus folder's documents into its index. Only new "
+        "and changed documents are embedded; removed ones leave the index. With --status only "
+        "report whether the index is up to date.",
+        epilog="examples:\n  qa index\n  qa index ~/reports\n  qa index --status\n  qa index --full",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
+    index.add_argument("path", nargs="?", type=Path, metavar="PATH",
+                       help="the corpus folder (same as --corpus)")
     index.add_argument("--status", action="store_true", help="report the index's state without building")
+    index.add_argument("--full", action="store_true", help="embed every document anew, reusing nothing")
 
     chat = sub.add_parser(
         "chat", parents=[common], help="start the web chat",
@@ -90,7 +97,7 @@ def _settings(args: argparse.Namespace):
     from qa.config import Settings
 
     return Settings.from_env(
-        seeds_dir=getattr(args, "seeds_dir", None),
+        seeds_dir=getattr(args, "path", None) or getattr(args, "seeds_dir", None),
         index_dir=getattr(args, "index_dir", None),
         model=getattr(args, "model", None),
     )
@@ -120,50 +127,77 @@ def format_answer(answer) -> str:
     return "\n".join(lines).rstrip()
 
 
+def page_label(pages) -> str:
+    pages = list(pages)
+    return f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}-{pages[-1]}"
+
+
 def _format_citations(citations, numbered: bool) -> list[str]:
     out = []
     for n, c in enumerate(citations, 1):
         label = f"[{n}]" if numbered else "-"
-        out.append(f"{label} {c.source} chars {c.start}-{c.end} (score {c.score:.2f})")
+        pages = f" {page_label(c.pages)}" if c.pages else ""
+        out.append(f"{label} {c.source}{pages} chars {c.start}-{c.end} (score {c.score:.2f})")
         out += textwrap.wrap(c.text, WRAP_WIDTH, initial_indent="    ", subsequent_indent="    ")
     return out
 
 
 def cmd_index(args: argparse.Namespace) -> int:
-    from qa.corpus import load_corpus
+    from qa.corpus import CorpusFolder
     from qa.errors import IndexCorrupt, IndexMissing
     from qa.index import IndexStore
 
     settings = _settings(args)
-    articles = load_corpus(settings.seeds_dir)
+    scan = CorpusFolder(settings.seeds_dir).scan()
     store = IndexStore(settings.index_dir, settings)
     if args.status:
         try:
-            reason = store.stale_reason(articles)
+            reason = store.stale_reason(scan.files)
         except (IndexMissing, IndexCorrupt) as err:
             print(f"error: {err}", file=sys.stderr)
             return EXIT_ERROR
         manifest = store.read_manifest()
         if reason:
-            print(f"error: index in {settings.index_dir} is stale: {reason}. Run `qa index` to rebuild.", file=sys.stderr)
+            print(f"error: index in {settings.index_dir} is stale: {reason}. Run `qa index` to update it.", file=sys.stderr)
             return EXIT_ERROR
         print(
             f"Index in {settings.index_dir} is up to date: {manifest['counts']['chunks']} passages "
-            f"from {len(manifest['articles'])} articles, built {manifest['built_at']}; "
+            f"from {_documents(len(manifest['articles']))}, built {manifest['built_at']}; "
             f"{manifest['vector_index']['type']} vector search, questions embedded by "
             f"{manifest['query_encoder']['kind']}."
         )
+        _print_skipped(list(scan.skipped) + manifest.get("skipped", []))
         return EXIT_OK
+    if not scan.files:
+        from qa.errors import CorpusError
+        from qa.corpus import supported_suffixes
+
+        _print_skipped(scan.skipped)
+        raise CorpusError(
+            f"Corpus folder {str(settings.seeds_dir)!r} holds no documents ({', '.join(supported_suffixes())})."
+        )
     from qa.embedding import load_embedder
 
     embedder = load_embedder(settings.model)
-    index = store.build(articles, embedder, progress=sys.stderr.isatty())
+    index = store.build(scan.files, embedder, progress=sys.stderr.isatty(), reuse=not args.full)
     m = index.manifest
+    counts = m["counts"]
     print(
-        f"Built {settings.index_dir}: {m['counts']['chunks']} passages and {m['counts']['sentences']} sentences "
-        f"from {len(articles)} articles with {settings.model} in {m['build_seconds']}s."
+        f"Indexed {settings.seeds_dir} into {settings.index_dir}: {counts['chunks']} passages from "
+        f"{_documents(len(m['articles']))} ({counts['documents_embedded']} embedded, "
+        f"{counts['documents_reused']} unchanged) with {settings.model} in {m['build_seconds']}s."
     )
+    _print_skipped(list(scan.skipped) + index.skipped)
     return EXIT_OK
+
+
+def _documents(n: int) -> str:
+    return f"{n} document{'s' if n != 1 else ''}"
+
+
+def _print_skipped(messages: list[str]) -> None:
+    for message in messages:
+        print(f"warning: left out {message}", file=sys.stderr)
 
 
 def cmd_chat(args: argparse.Namespace) -> int:

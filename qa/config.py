@@ -1,4 +1,4 @@
-"""Settings of an engine: where the corpus and index live, which model embeds,
+"""Settings of an engine: where the corpus folder and its index live, which model embeds,
 how articles are chunked and how many passages are retrieved.
 
 Every field can be overridden by an environment variable (``QA_SEEDS_DIR``,
@@ -7,7 +7,9 @@ Every field can be overridden by an environment variable (``QA_SEEDS_DIR``,
 
 from __future__ import annotations
 
+import hashlib
 import os
+import re
 from dataclasses import dataclass, replace
 from pathlib import Path
 
@@ -35,10 +37,31 @@ def _default_dir(name: str) -> Path:
     return Path.cwd() / name
 
 
+DEFAULT_SEEDS_DIR = _default_dir("seeds")
+DEFAULT_INDEX_DIR = _default_dir("index")
+#: Where the indexes of other corpus folders go when no index directory is named: one
+#: directory per folder, so indexing another folder never replaces the seeds' index.
+OTHER_CORPORA_DIR = "corpora"
+
+
+def default_index_dir(seeds_dir: Path) -> Path:
+    """The index directory of a corpus folder: ``index/`` for the seeds, else
+    ``index/corpora/<folder name>-<hash of its absolute path>/``."""
+    seeds_dir = Path(seeds_dir)
+    if seeds_dir.resolve() == DEFAULT_SEEDS_DIR.resolve():
+        return DEFAULT_INDEX_DIR
+    resolved = str(seeds_dir.resolve())
+    tag = hashlib.sha256(resolved.encode("utf-8")).hexdigest()[:10]
+    name = re.sub(r"[^\w.-]+", "_", seeds_dir.resolve().name)[:40] or "corpus"
+    return DEFAULT_INDEX_DIR / OTHER_CORPORA_DIR / f"{name}-{tag}"
+
+
 @dataclass(frozen=True)
 class Settings:
-    seeds_dir: Path = _default_dir("seeds")
-    index_dir: Path = _default_dir("index")
+    #: The corpus folder (named for the seed articles it holds by default).
+    seeds_dir: Path = DEFAULT_SEEDS_DIR
+    #: None: `default_index_dir` of ``seeds_dir``.
+    index_dir: Path | None = None
     #: A local directory of a sentence-transformers model, a hub name, or `PACKAGED_MODEL`.
     model: str = DEFAULT_MODEL
     chunk_max_chars: int = DEFAULT_CHUNK_MAX_CHARS
@@ -50,7 +73,8 @@ class Settings:
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "seeds_dir", Path(self.seeds_dir))
-        object.__setattr__(self, "index_dir", Path(self.index_dir))
+        index_dir = default_index_dir(self.seeds_dir) if self.index_dir is None else self.index_dir
+        object.__setattr__(self, "index_dir", Path(index_dir))
         object.__setattr__(self, "reader_dir", Path(self.reader_dir))
         if self.retrieval not in RETRIEVAL_MODES:
             raise ValueError(
@@ -80,4 +104,6 @@ class Settings:
         return cls(**values)
 
     def with_(self, **changes) -> "Settings":
+        if "seeds_dir" in changes and "index_dir" not in changes and self.index_dir == default_index_dir(self.seeds_dir):
+            changes["index_dir"] = None  # the index follows the corpus when it was the default
         return replace(self, **changes)

@@ -11,7 +11,8 @@ from __future__ import annotations
 import logging
 import threading
 from copy import copy
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from typing import Callable
 
 from qa.config import Settings
 from qa.conversation import standalone_question
@@ -28,6 +29,16 @@ def reader_thresholds(reader):
     return Thresholds(**reader.config.get("thresholds", {}))
 
 
+@dataclass(frozen=True)
+class _Serving:
+    """What answers questions, swapped as one reference when the corpus changes, so a question
+    asked during a re-index is answered wholly by the old corpus or wholly by the new one."""
+
+    index: object
+    retriever: object
+    answerer: object
+
+
 class QAEngine:
     """Answers questions over one corpus. Constructing is cheap; `load` does the work once.
 
@@ -41,9 +52,7 @@ class QAEngine:
         self.settings = settings or Settings.from_env()
         self._embedder = embedder
         self._encoder = encoder
-        self._index = None
-        self._retriever = None
-        self._answerer = None
+        self._serving: _Serving | None = None
         self._reader = None
         self._load_lock = threading.Lock()
         #: What `load` did with the index: "loaded", "built (no index yet)", "rebuilt (...)".
@@ -61,7 +70,19 @@ class QAEngine:
 
     @property
     def loaded(self) -> bool:
-        return self._answerer is not None
+        return self._serving is not None
+
+    @property
+    def _index(self):
+        return self._serving.index if self._serving else None
+
+    @property
+    def _answerer(self):
+        return self._serving.answerer if self._serving else None
+
+    @property
+    def _retriever(self):
+        return self._serving.retriever if self._serving else None
 
     @property
     def embedder(self):
@@ -74,39 +95,68 @@ class QAEngine:
 
     def load(self, progress: bool = True, rebuild: bool = False) -> "QAEngine":
         """Load the index (building it when missing, stale or corrupt) and the question encoder."""
+        if self.loaded and not rebuild:
+            return self  # without the lock: a refresh holds it while questions go on
         with self._load_lock:
             if self.loaded and not rebuild:
                 return self
-            from qa.corpus import load_corpus
-            from qa.index import IndexStore
-            from qa.retrieve import Retriever
-
-            articles = load_corpus(self.settings.seeds_dir)
-            store = IndexStore(self.settings.index_dir, self.settings)
-            self._index, self.index_status = store.open(
-                articles, lambda: self.embedder, progress=progress, rebuild=rebuild
-            )
-            log.info("Index %s: %s", self.settings.index_dir, self.index_status)
-            if self._encoder is None or rebuild:
-                self._encoder = self._question_encoder()
-            self._answerer = self._reader_answerer()
-            self._retriever = Retriever.from_index(self._index, self.settings.retrieval, self.settings.top_k)
+            self._open(progress=progress, rebuild=rebuild)
         return self
 
-    def _reader_answerer(self):
+    def refresh(self, report: Callable[[str], None] | None = None) -> str:
+        """Bring the index up to date with the corpus folder (after files were added, changed
+        or removed): only new and changed documents are read and embedded. Questions keep
+        being answered from the previous index until the new one is ready. Returns what was
+        done ("loaded" when nothing had changed)."""
+        with self._load_lock:
+            self._open(progress=False, rebuild=False, report=report)
+            return self.index_status
+
+    def _open(self, progress: bool, rebuild: bool, report=None) -> None:
+        from qa.corpus import CorpusFolder
+        from qa.index import IndexStore
+        from qa.retrieve import Retriever
+
+        scan = CorpusFolder(self.settings.seeds_dir).scan()
+        for message in scan.skipped:
+            log.log(logging.INFO if message in scan.unsupported else logging.WARNING, "Skipped a document: %s", message)
+        if not scan.files:
+            from qa.errors import CorpusError
+            from qa.corpus import supported_suffixes
+
+            raise CorpusError(
+                f"Corpus folder {str(self.settings.seeds_dir)!r} holds no documents "
+                f"({', '.join(supported_suffixes())}); add some, or name another folder "
+                "(--corpus or QA_SEEDS_DIR)."
+            )
+        store = IndexStore(self.settings.index_dir, self.settings)
+        index, self.index_status = store.open(
+            scan.files, lambda: self.embedder, progress=progress, rebuild=rebuild, report=report
+        )
+        index.skipped = list(scan.skipped) + [s for s in index.skipped if s not in scan.skipped]
+        log.info("Index %s: %s", self.settings.index_dir, self.index_status)
+        if self._encoder is None or rebuild:
+            # A refresh keeps the loaded encoder: the model, hence the export, is the same.
+            self._encoder = self._question_encoder(index)
+        answerer = self._reader_answerer(index)
+        retriever = Retriever.from_index(index, self.settings.retrieval, self.settings.top_k)
+        self._serving = _Serving(index, retriever, answerer)
+
+    def _reader_answerer(self, index):
         from qa.answering.answerer import ReaderAnswerer
         from qa.answering.reader import Reader
 
         reader = self._reader if self._reader is not None else Reader(self.settings.reader_dir).load()
         self._reader = reader
-        texts = {source: article.text for source, article in self._index.articles.items()}
-        return ReaderAnswerer(reader, texts, self._index.sentences, reader_thresholds(reader))
+        texts = {source: article.text for source, article in index.articles.items()}
+        thresholds = self._answerer.thresholds if self._answerer is not None else reader_thresholds(reader)
+        return ReaderAnswerer(reader, texts, index.sentences, thresholds)
 
-    def _question_encoder(self):
+    def _question_encoder(self, index):
         from qa.encoder import OnnxEncoder, SentenceTransformerEncoder
 
-        if self._index.encoder_dir is not None:
-            return OnnxEncoder(self._index.encoder_dir).load()
+        if index.encoder_dir is not None:
+            return OnnxEncoder(index.encoder_dir).load()
         return SentenceTransformerEncoder(self.embedder)
 
     @property
@@ -122,7 +172,7 @@ class QAEngine:
         self.load()
         other = copy(self)
         other.settings = self.settings.with_(retrieval=mode)
-        other._retriever = Retriever.from_index(self._index, mode, self.settings.top_k)
+        other._serving = replace(self._serving, retriever=Retriever.from_index(self._index, mode, self.settings.top_k))
         other._load_lock = threading.Lock()
         return other
 
@@ -138,11 +188,21 @@ class QAEngine:
         self.load()
         from qa.answering.answerer import Passage
 
-        query_vector = self._encoder.embed([query])[0]
-        chunks = self._retriever.retrieve(query, query_vector)
+        serving, encoder = self._serving, self._encoder  # one corpus for the whole question
+        query_vector = encoder.embed([query])[0]
+        chunks = serving.retriever.retrieve(query, query_vector)
         passages = [Passage(c.source, c.start, c.end, c.score) for c in chunks]
-        answer = self._answerer.answer(text, passages, query=query)
-        return replace(answer, question=text, query=query)
+        answer = serving.answerer.answer(text, passages, query=query)
+        return replace(_with_pages(answer, serving.index.articles), question=text, query=query)
+
+    def text_of(self, source: str) -> str:
+        """The text that ``source``'s citations are offsets into (for a PDF, HTML or DOCX
+        document: the text extracted from it and stored with the index)."""
+        self.load()
+        try:
+            return self._index.articles[source].text
+        except KeyError:
+            raise KeyError(f"{source!r} is not a document of this corpus") from None
 
     # -- what the UI shows ---------------------------------------------------
 
@@ -155,3 +215,25 @@ class QAEngine:
     def passage_count(self) -> int:
         self.load()
         return len(self._index.chunks)
+
+    @property
+    def skipped(self) -> list[str]:
+        """One message per file of the corpus folder that is not answered from (and why)."""
+        self.load()
+        return list(self._index.skipped)
+
+
+def _with_pages(answer: Answer, articles: dict) -> Answer:
+    """``answer`` with each citation's pages filled in, for paged documents."""
+
+    def paged(citations):
+        out = []
+        for c in citations:
+            article = articles.get(c.source)
+            pages = tuple(article.pages(c.start, c.end)) if article is not None else ()
+            out.append(replace(c, pages=pages) if pages else c)
+        return out
+
+    if not any(getattr(articles.get(c.source), "page_starts", ()) for c in [*answer.citations, *answer.related, *answer.passages]):
+        return answer
+    return replace(answer, citations=paged(answer.citations), related=paged(answer.related), passages=paged(answer.passages))

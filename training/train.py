@@ -68,6 +68,10 @@ def main(argv=None) -> None:
         "so that one command reproduces it)",
     )
     parser.add_argument(
+        "--init", type=Path, default=None,
+        help="start from this saved model (a previous stage's final) instead of the base model",
+    )
+    parser.add_argument(
         "--replan", action="store_true",
         help="resume a checkpoint planned for other --steps: decay from where it is to the new total",
     )
@@ -79,7 +83,7 @@ def main(argv=None) -> None:
     torch.set_num_threads(args.threads)
     base = get_model_path()
     tokenizer = AutoTokenizer.from_pretrained(base)
-    model = AutoModelForQuestionAnswering.from_pretrained(base)
+    model = AutoModelForQuestionAnswering.from_pretrained(args.init or base)
     # The word-piece embeddings are half the model's weights; kept as the sentence model
     # learnt them, they stay general for words this small training set never shows.
     model.bert.embeddings.word_embeddings.weight.requires_grad_(False)
@@ -122,7 +126,7 @@ def main(argv=None) -> None:
                 "trained_s": trained_s,
                 "rng": rng.getstate(),
                 "torch_rng": torch.get_rng_state(),
-                "args": vars(args) | {"work": str(args.work)},
+                "args": vars(args) | {"work": str(args.work), "init": str(args.init)},
             },
             tmp,
         )
@@ -168,7 +172,7 @@ def main(argv=None) -> None:
     model.save_pretrained(final)
     tokenizer.save_pretrained(final)
     (final / "training.json").write_text(
-        json.dumps({"steps": step, "plans": plans, "trained_minutes": round(trained_s / 60, 1), "args": vars(args) | {"work": str(args.work)}}, indent=1)
+        json.dumps({"steps": step, "plans": plans, "trained_minutes": round(trained_s / 60, 1), "args": vars(args) | {"work": str(args.work), "init": str(args.init)}}, indent=1)
     )
     print(f"done: {step} steps in {trained_s / 60:.1f} min of training; model in {final}", flush=True)
 

@@ -1,13 +1,18 @@
-"""The Gradio page: a chat, the sources of the latest answer, and the corpus.
+"""The Gradio page: a chat, the sources of the latest answer, and the corpus's documents
+(with "Add documents" and "Remove").
 
 `create_app(engine)` builds the Blocks without starting anything;
 `launch(engine, ...)` serves it. The page only adapts the engine: every
-answer comes from ``engine.ask``, the same call the CLI makes.
+answer comes from ``engine.ask``, the same call the CLI makes. What the page says
+about the corpus (title, description, example questions) comes from the corpus
+folder (`qa.corpus.description`), never from code.
 """
 
 from __future__ import annotations
 
 import logging
+import threading
+from pathlib import Path
 
 import gradio as gr
 
@@ -20,25 +25,18 @@ log = logging.getLogger(__name__)
 DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 
-TITLE = "Jaishankar in Moscow: ask the news"
-SUBTITLE = (
-    "Questions about India's External Affairs Minister's August 2025 visit to Moscow, "
-    "answered from five news articles, with the exact passages that support each answer."
-)
+#: The empty chat's greeting, above the example questions (if the corpus gives any).
+CHAT_GREETING = "### Ask about these documents\n\nEvery answer cites the passages it comes from."
+EXAMPLES_INVITATION = " Try one of these:"
 
-#: Shown on the first screen: a fact, a list, a sum of money, and one the articles can't answer.
-EXAMPLE_QUESTIONS = [
-    "How many Indians were recruited?",
-    "Which sectors could boost Indian exports to Russia?",
-    "What was the bilateral trade in 2024-25?",
-    "What is the population of Kazan?",
-]
-
-#: The empty chat's greeting, above the example questions.
-CHAT_PLACEHOLDER = (
-    "### Ask about the visit\n\nWho met whom, what was agreed, the numbers. "
-    "Every answer cites the passages it comes from. Try one of these:"
-)
+#: Uploads (the "Add documents" control): types, and the largest file Gradio accepts (the
+#: PDF limit; each format's own limit is checked when the file is read).
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
+UPLOAD_MAX_BYTES = 20_000_000
+#: Changes to the corpus run one at a time, in their own queue: questions keep flowing.
+CORPUS_CONCURRENCY_ID = "corpus"
+#: How often the progress line is refreshed while indexing runs.
+REINDEX_POLL_SECONDS = 0.25
 
 #: Engine calls from the chat and from the API share one queue.
 ENGINE_CONCURRENCY_ID = "engine"
@@ -95,12 +93,35 @@ CSS = """
 THEME = gr.themes.Soft(primary_hue="blue", neutral_hue="slate")
 
 
-def create_app(engine) -> gr.Blocks:
-    """The page for ``engine`` (already loaded). Start it with `launch`, or ``.launch(css=CSS, theme=THEME)``."""
-    articles = list(engine.articles)
+def create_app(engine, *, allow_changes: bool = True) -> gr.Blocks:
+    """The page for ``engine`` (already loaded). Start it with `launch`, or ``.launch(css=CSS, theme=THEME)``.
+
+    ``allow_changes`` shows the "Add documents" and "Remove" controls, which write into
+    the corpus folder (removed files are moved to its ``.removed/`` folder, never deleted).
+    """
+    from qa.corpus import CorpusFolder
+    from qa.corpus.description import describe
+    from qa.corpus.formats import MAX_BYTES
+
+    folder = CorpusFolder(engine.settings.seeds_dir)
+    about = describe(folder.root, engine.articles)
+    greeting = CHAT_GREETING + (EXAMPLES_INVITATION if about.examples else "")
+
+    def header_html() -> str:
+        about = describe(folder.root, engine.articles)  # the defaults count the documents
+        return (
+            f"<h1>{render.escape_html(about.title)}</h1><p>{render.escape_html(about.description)}</p>"
+            + render.status_html(len(engine.articles), engine.passage_count)
+        )
+
+    def documents_html() -> str:
+        return render.about_html(engine.articles, engine.passage_count, engine.skipped)
+
+    def document_choices() -> list[str]:
+        return [a.source for a in engine.articles]
 
     def ask_api(question: str, history: list[dict] | str | None = None) -> dict:
-        """Answer ``question`` from the articles; ``history`` holds earlier turns as
+        """Answer ``question`` from the documents; ``history`` holds earlier turns as
         [{"role": "user" | "assistant", "content": str}, ...] (a list or its JSON) for follow-ups.
         Returns the answer as a dict: text, short, citations, abstained, related, ..."""
         try:
@@ -130,23 +151,89 @@ def create_app(engine) -> gr.Blocks:
     def new_chat():
         return [], [], render.empty_sources_html()
 
-    with gr.Blocks(title=TITLE, analytics_enabled=False) as demo:
+    def corpus_views(status: str):
+        return (
+            status, header_html(), documents_html(),
+            gr.update(choices=document_choices(), value=None),
+        )
+
+    def reindex(lines: list[str]):
+        """Bring the index up to date, yielding each step for the progress line."""
+        steps: list[str] = []
+        done = threading.Event()
+        outcome: dict = {}
+
+        def work():
+            try:
+                outcome["status"] = engine.refresh(report=steps.append)
+            except QAError as err:
+                outcome["error"] = str(err)
+            except Exception:
+                log.exception("Re-indexing failed")
+                outcome["error"] = chat_turn.UNEXPECTED_ERROR
+            finally:
+                done.set()
+
+        threading.Thread(target=work, name="qa-reindex", daemon=True).start()
+        shown = 0
+        while not done.wait(REINDEX_POLL_SECONDS):
+            if len(steps) > shown:
+                shown = len(steps)
+                yield corpus_views(render.progress_markdown([*lines, steps[-1] + "..."]))
+        if "error" in outcome:
+            lines = [*lines, f"Indexing failed: {outcome['error']}"]
+        else:
+            lines = [*lines, f"Done: {engine.passage_count} passages from {len(engine.articles)} documents; "
+                     "the new documents answer questions now."]
+        yield corpus_views(render.progress_markdown(lines))
+
+    def add_documents(paths):
+        paths = [paths] if isinstance(paths, str) else list(paths or [])
+        lines, added = [], 0
+        for path in paths:
+            name = Path(path).name
+            try:
+                data = Path(path).read_bytes()
+                source = folder.add(name, data)
+                lines.append(f"Added {source}.")
+                added += 1
+            except QAError as err:
+                lines.append(f"Not added: {err}")
+            except OSError as err:
+                lines.append(f"Not added: {name!r} could not be read ({err.strerror}).")
+        if not added:
+            yield corpus_views(render.progress_markdown(lines or ["No file received."]))
+            return
+        yield corpus_views(render.progress_markdown([*lines, "Indexing..."]))
+        yield from reindex(lines)
+
+    def remove_document(source: str | None):
+        if not source:
+            yield corpus_views(render.progress_markdown(["Choose a document to remove first."]))
+            return
+        try:
+            moved = folder.remove(source)
+        except QAError as err:
+            yield corpus_views(render.progress_markdown([f"Not removed: {err}"]))
+            return
+        lines = [f"Removed {source} (moved to {moved.relative_to(folder.root).as_posix()})."]
+        yield corpus_views(render.progress_markdown([*lines, "Indexing..."]))
+        yield from reindex(lines)
+
+    with gr.Blocks(title=about.title, analytics_enabled=False) as demo:
         history = gr.State([])  # the engine's view of the conversation (plain text)
         pending = gr.State("")  # the question being answered
 
         with gr.Column(elem_id="qa-header"):
-            gr.HTML(
-                f"<h1>{render.escape_html(TITLE)}</h1><p>{render.escape_html(SUBTITLE)}</p>"
-                + render.status_html(len(articles), engine.passage_count)
-            )
+            header = gr.HTML(header_html())
         with gr.Row(equal_height=False):
             with gr.Column(scale=3, min_width=420):
                 chatbot = gr.Chatbot(
                     label="Chat",
                     elem_id="qa-chat",
                     height=560,
-                    placeholder=CHAT_PLACEHOLDER,
-                    examples=[{"text": q, "display_text": q} for q in EXAMPLE_QUESTIONS],
+                    placeholder=greeting,
+                    examples=[{"text": q, "display_text": q} for q in about.examples] or None,
                     feedback_options=None,
                     group_consecutive_messages=False,  # an error reply stays its own bubble
                     buttons=["copy"],
@@ -154,7 +241,7 @@ def create_app(engine) -> gr.Blocks:
                 )
                 with gr.Row():
                     question_box = gr.Textbox(
-                        placeholder="Ask a question about the visit...",
+                        placeholder=about.placeholder,
                         show_label=False,
                         elem_id="qa-question",
                         submit_btn="Ask",
@@ -164,8 +251,23 @@ def create_app(engine) -> gr.Blocks:
                     clear = gr.Button("New chat", variant="secondary", scale=1, min_width=100)
             with gr.Column(scale=2, min_width=320):
                 sources = gr.HTML(render.empty_sources_html(), label="Sources", elem_id="qa-sources")
-        with gr.Accordion("About this corpus", open=False):
-            gr.HTML(render.about_html(articles, engine.passage_count))
+        with gr.Accordion("Documents", open=False, elem_id="qa-documents"):
+            documents = gr.HTML(documents_html())
+            if allow_changes:
+                gr.Markdown(render.upload_limits_markdown(UPLOAD_TYPES, MAX_BYTES))
+                with gr.Row():
+                    upload = gr.UploadButton(
+                        "Add documents", file_types=UPLOAD_TYPES, file_count="multiple",
+                        type="filepath", variant="primary", elem_id="qa-add", scale=1,
+                    )
+                    chosen = gr.Dropdown(
+                        choices=document_choices(), value=None, label="Document to remove",
+                        elem_id="qa-remove-choice", scale=3,
+                    )
+                    remove = gr.Button("Remove", variant="secondary", elem_id="qa-remove", scale=1)
+                progress = gr.Markdown("", elem_id="qa-progress")
+            else:
+                chosen = progress = None
 
         private = {"api_visibility": "private"}
         answering = {"concurrency_id": ENGINE_CONCURRENCY_ID, "show_progress_on": [chatbot]}
@@ -177,6 +279,11 @@ def create_app(engine) -> gr.Blocks:
         ).then(answer, [pending, chatbot, history], [chatbot, history, sources], **private, **answering)
         clear.click(new_chat, None, [chatbot, history, sources], queue=False, **private)
         chatbot.clear(new_chat, None, [chatbot, history, sources], queue=False, **private)
+        if allow_changes:
+            changing = {"concurrency_id": CORPUS_CONCURRENCY_ID, "concurrency_limit": 1, **private}
+            views = [progress, header, documents, chosen]
+            upload.upload(add_documents, [upload], views, show_progress_on=[progress], **changing)
+            remove.click(remove_document, [chosen], views, show_progress_on=[progress], **changing)
 
         gr.api(ask_api, api_name="ask", concurrency_id=ENGINE_CONCURRENCY_ID)
     return demo
@@ -188,7 +295,8 @@ def launch(engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, **kw) -> 
     Blocks the caller unless ``prevent_thread_lock=True``; then close it with
     ``.close()``. Extra keywords go to ``gr.Blocks.launch``.
     """
-    demo = create_app(engine)
+    demo = create_app(engine, allow_changes=kw.pop("allow_changes", True))
+    kw.setdefault("max_file_size", UPLOAD_MAX_BYTES)
     kw.setdefault("css", CSS)
     kw.setdefault("theme", THEME)
     kw.setdefault("footer_links", ["api"])

@@ -191,6 +191,8 @@ def _card(citation: Citation, articles: dict[str, ArticleLike], label: str, *, r
     date = article.date if article is not None else None
     title = article.title if article is not None else ""
     meta = f'<span class="qa-file">{escape_html(citation.source)}</span>'
+    if citation.pages:
+        meta += f' <span class="qa-pages">{escape_html(page_label(citation.pages))}</span>'
     if date:
         meta += f' <span class="qa-date">{escape_html(date)}</span>'
     title_html = f'<div class="qa-title">{escape_html(title)}</div>' if title else ""
@@ -202,6 +204,14 @@ def _card(citation: Citation, articles: dict[str, ArticleLike], label: str, *, r
         f"{passage_html(citation, article, highlight=not related)}"
         "</article>"
     )
+
+
+def page_label(pages) -> str:
+    """"p. 3" or "pp. 3–4"."""
+    pages = list(pages)
+    if not pages:
+        return ""
+    return f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}–{pages[-1]}"
 
 
 def _by_source(articles: Iterable[ArticleLike]) -> dict[str, ArticleLike]:
@@ -246,14 +256,23 @@ def status_html(article_count: int, passage_count: int) -> str:
     return (
         '<div class="qa-status" role="status">'
         '<span class="qa-dot"></span>'
-        f"Ready: index loaded, {passage_count} passages from {article_count} articles"
+        f"Ready: index loaded, {passage_count} passages from {article_count} "
+        f"document{'s' if article_count != 1 else ''}"
         "</div>"
     )
 
 
-def about_html(articles: Iterable[ArticleLike], passage_count: int) -> str:
-    """The corpus: one row per article (file, date, title) and the passage count."""
+def about_html(articles: Iterable[ArticleLike], passage_count: int, skipped: Iterable[str] = ()) -> str:
+    """The corpus: one row per document (file, date, title), the passage count, and the
+    files left out with the reason."""
     articles = list(articles)
+    skipped = list(skipped)
+    left_out = (
+        '<p class="qa-skipped"><strong>Left out:</strong></p><ul class="qa-skipped">'
+        + "".join(f"<li>{escape_html(m)}</li>" for m in skipped)
+        + "</ul>"
+        if skipped else ""
+    )
     rows = "".join(
         "<tr>"
         f'<td class="qa-file">{escape_html(a.source)}</td>'
@@ -264,8 +283,23 @@ def about_html(articles: Iterable[ArticleLike], passage_count: int) -> str:
     )
     return (
         '<div class="qa-about">'
-        f"<p>{len(articles)} articles, split into {passage_count} passages for search. "
-        "Answers quote these articles only; when they don't say, the chat says so.</p>"
+        f"<p>{len(articles)} document{'s' if len(articles) != 1 else ''}, split into {passage_count} "
+        "passages for search. Answers quote these documents only; when they don't say, the chat says so.</p>"
         '<table><thead><tr><th>File</th><th>Date</th><th>Title</th></tr></thead>'
-        f"<tbody>{rows}</tbody></table></div>"
+        f"<tbody>{rows}</tbody></table>{left_out}</div>"
+    )
+
+
+def progress_markdown(lines: list[str]) -> str:
+    """The add/remove progress: one line per step, newest last."""
+    return "\n".join(f"- {escape_markdown(line)}" for line in lines)
+
+
+def upload_limits_markdown(types: list[str], max_bytes: dict[str, int]) -> str:
+    """The rules for added documents, stated before anyone uploads."""
+    limits = ", ".join(f".{kind} {size / 1_000_000:g} MB" for kind, size in max_bytes.items())
+    return (
+        f"Add {' '.join(types)} files (text PDFs: scans need OCR first). Largest file: {limits}. "
+        "Added files are saved into the corpus folder and indexed at once; removed ones are moved "
+        "to its `.removed` folder."
     )

@@ -1,0 +1,227 @@
+"""A corpus folder: finding its documents (nested folders included), reading them, and
+adding or removing one while the product runs.
+
+Scanning is cheap: it lists the supported files with their size and sha256, without
+extracting text, so an up-to-date index opens without reading a PDF. A file that cannot
+be a document (unsupported type, over the size limit, an exact copy of another) is
+skipped with a one-line message naming it and what to do; the other documents still load.
+
+Nothing the user has is lost: an added file never overwrites another, and a removed one
+is moved into the folder's ``.removed/`` directory, not deleted.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import logging
+import os
+import re
+import shutil
+import time
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+
+from qa.corpus.documents import Article
+from qa.corpus.formats import MAX_BYTES, kind_of, read_document, supported_suffixes
+from qa.errors import CorpusError, DocumentError
+
+log = logging.getLogger("qa.corpus")
+
+#: Where removed documents go, inside the corpus folder (skipped by scans, like every
+#: hidden file and folder).
+REMOVED_DIR = ".removed"
+#: The corpus's own description (`qa.corpus.description`), never read as a document.
+DESCRIPTION_FILE = "corpus.toml"
+#: Names an uploaded file may keep: letters, digits and a few separators; the rest become "_".
+_UNSAFE_NAME = re.compile(r"[^\w.\- ]+")
+
+
+@dataclass(frozen=True)
+class SourceFile:
+    """One document file of the folder, not yet read."""
+
+    source: str  # relative POSIX path: the citation's name
+    path: Path
+    kind: str
+    size: int
+    sha256: str
+
+    def read(self) -> Article:
+        """Extract its text. Raises `DocumentError` naming the file and the fix."""
+        try:
+            data = self.path.read_bytes()
+        except OSError as err:
+            raise DocumentError(f"{self.source!r} cannot be read ({err.strerror}); check its permissions.") from err
+        return read_document(self.source, data, path_for_messages=str(self.path))
+
+
+@dataclass
+class Scan:
+    files: list[SourceFile] = field(default_factory=list)
+    #: One message per file left out, naming it and what to do.
+    skipped: list[str] = field(default_factory=list)
+    #: The subset of ``skipped`` that are simply not documents (images, spreadsheets...):
+    #: worth listing, not worth a warning every time the corpus is opened.
+    unsupported: list[str] = field(default_factory=list)
+
+
+class CorpusFolder:
+    """The documents under one folder.
+
+    >>> folder = CorpusFolder(Path("seeds"))                  # doctest: +SKIP
+    >>> [f.source for f in folder.scan().files][:1]           # doctest: +SKIP
+    ['000_ba0d99dbaf0691ae.txt']
+    """
+
+    def __init__(self, root: Path) -> None:
+        self.root = Path(root)
+
+    def check(self) -> None:
+        if not self.root.is_dir():
+            raise CorpusError(
+                f"Corpus folder {str(self.root)!r} does not exist; "
+                "put the documents there, or name another folder (--corpus or QA_SEEDS_DIR)."
+            )
+
+    def scan(self) -> Scan:
+        """Every supported document under the folder, sorted by source; the rest explained."""
+        self.check()
+        scan = Scan()
+        first_by_hash: dict[str, str] = {}
+        for path in sorted(self._walk(), key=lambda p: _source_of(self.root, p)):
+            source = _source_of(self.root, path)
+            kind = kind_of(path.name)
+            if kind is None:
+                if path.name != DESCRIPTION_FILE:
+                    message = f"{source}: not a supported document type ({', '.join(supported_suffixes())}); left out."
+                    scan.skipped.append(message)
+                    scan.unsupported.append(message)
+                continue
+            try:
+                size = path.stat().st_size
+                if size > MAX_BYTES[kind]:
+                    raise DocumentError(
+                        f"{str(path)!r} is {size:,} bytes, over the {MAX_BYTES[kind]:,}-byte limit for a .{kind} "
+                        "document; split it into smaller documents."
+                    )
+                digest = _sha256_of(path)
+            except DocumentError as err:
+                scan.skipped.append(f"{source}: {err}")
+                continue
+            except OSError as err:
+                scan.skipped.append(f"{source}: cannot be read ({err.strerror}); check its permissions.")
+                continue
+            if digest in first_by_hash:
+                scan.skipped.append(
+                    f"{source}: an exact copy of {first_by_hash[digest]}; left out (remove one of the two)."
+                )
+                continue
+            first_by_hash[digest] = source
+            scan.files.append(SourceFile(source, path, kind, size, digest))
+        return scan
+
+    def _walk(self):
+        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
+            dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
+            for name in filenames:
+                if not name.startswith("."):
+                    path = Path(dirpath) / name
+                    if path.is_file():
+                        yield path
+
+    # -- changing the folder (the chat's "Add documents" and "Remove") -----------------
+
+    def add(self, name: str, data: bytes) -> str:
+        """Save an uploaded document at the top of the folder; returns its source.
+
+        Raises `DocumentError` when it is not a supported type, over the limit, unreadable
+        (it is read first, so a broken file never enters the folder), or a copy of a
+        document already there. A different file of the same name is kept: the new one
+        gets a numbered name.
+        """
+        self.check()
+        name = _safe_name(name)
+        read_document(name, data)  # refuses what could not be indexed, with the reason
+        digest = hashlib.sha256(data).hexdigest()
+        for existing in self.scan().files:
+            if existing.sha256 == digest:
+                raise DocumentError(f"{name!r} is already in the corpus as {existing.source}; nothing to add.")
+        target = _free_path(self.root / name)
+        tmp = target.with_name(f".{target.name}.part")
+        tmp.write_bytes(data)
+        os.replace(tmp, target)
+        return _source_of(self.root, target)
+
+    def remove(self, source: str) -> Path:
+        """Move a document out of the corpus (into ``.removed/``); returns where it went."""
+        self.check()
+        path = self._path_of(source)
+        if not path.is_file():
+            raise DocumentError(f"{source!r} is not in the corpus folder {str(self.root)!r}.")
+        stamp = time.strftime("%Y%m%d-%H%M%S")
+        target = _free_path(self.root / REMOVED_DIR / stamp / PurePosixPath(source))
+        target.parent.mkdir(parents=True, exist_ok=True)
+        shutil.move(str(path), str(target))
+        return target
+
+    def _path_of(self, source: str) -> Path:
+        relative = PurePosixPath(source)
+        if relative.is_absolute() or ".." in relative.parts:
+            raise DocumentError(f"{source!r} is not a document of this corpus.")
+        return self.root.joinpath(*relative.parts)
+
+
+def load_corpus(root: Path) -> list[Article]:
+    """Every readable document under ``root``, sorted by source; each one left out is
+    logged as a warning naming it and the fix. Raises `CorpusError` when none is left."""
+    folder = CorpusFolder(root)
+    scan = folder.scan()
+    articles, skipped = [], list(scan.skipped)
+    for message in scan.skipped:
+        log.log(logging.INFO if message in scan.unsupported else logging.WARNING, "Skipped a document: %s", message)
+    for file in scan.files:
+        try:
+            articles.append(file.read())
+        except DocumentError as err:
+            log.warning("Skipped a document: %s", err)
+            skipped.append(f"{file.source}: {err}")
+    if not articles:
+        if not scan.files:
+            raise CorpusError(
+                f"Corpus folder {str(root)!r} holds no documents ({', '.join(supported_suffixes())})"
+                + (f"; left out: {'; '.join(skipped)}" if skipped else ".")
+            )
+        raise CorpusError(
+            f"Corpus folder {str(root)!r} holds no readable document "
+            f"(skipped {', '.join(s.split(':', 1)[0] for s in skipped)}: see the warnings above)."
+        )
+    return articles
+
+
+def _source_of(root: Path, path: Path) -> str:
+    return path.relative_to(root).as_posix()
+
+
+def _sha256_of(path: Path) -> str:
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        while block := handle.read(1 << 20):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+def _safe_name(name: str) -> str:
+    base = PurePosixPath(str(name).replace("\\", "/")).name.strip()
+    stem, dot, suffix = base.rpartition(".")
+    cleaned = _UNSAFE_NAME.sub("_", stem if dot else base).strip(" ._") or "document"
+    return f"{cleaned}.{suffix.lower()}" if dot else cleaned
+
+
+def _free_path(path: Path) -> Path:
+    """``path``, or ``name-2.ext``, ``name-3.ext``... when it is taken."""
+    if not path.exists():
+        return path
+    n = 2
+    while (candidate := path.with_name(f"{path.stem}-{n}{path.suffix}")).exists():
+        n += 1
+    return candidate

@@ -1,0 +1,229 @@
+"""Text out of each supported file format, with the facts the format states.
+
+One function per format, all ``(source, data) -> Article``; `read_document` picks one by
+the file's suffix. The libraries are the ones LlamaIndex's file readers wrap or would:
+
+- ``.txt`` / ``.md``: the file itself, strict UTF-8 (Markdown stays as written: its
+  markup is short and a citation should match what the user sees in their editor).
+- ``.html`` / ``.htm``: trafilatura, a readability-style extractor, keeps the article's
+  text and drops menus, scripts, footers and ads (LlamaIndex's ``HTMLTagReader`` only
+  collects tags, navigation included). Its title and date are kept as metadata.
+- ``.pdf``: pypdf, page by page, so every citation can name its pages (LlamaIndex's
+  ``PDFReader`` is pypdf too, one document per page; the corpus needs one text per file
+  with page offsets). Encrypted and image-only files are refused with the fix.
+- ``.docx``: python-docx, paragraphs and table cells in document order.
+
+Every failure is a `DocumentError` naming the file and what to do.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+import re
+from pathlib import PurePosixPath
+from typing import Callable
+
+from qa.corpus.documents import Article, parse_article
+from qa.errors import DocumentError
+
+#: Paragraphs of extracted formats are separated like a plain-text article's.
+PARAGRAPH_BREAK = "\n\n"
+#: Pages of a PDF are separated by a blank line too; the page offsets say where each starts.
+PAGE_BREAK = "\n\n"
+#: Largest file accepted, by format. A news article is a few kB of text; a report's PDF
+#: with figures a few MB. Past these a file is an archive or a scan, not a document to
+#: cite, and would take minutes to embed.
+MAX_BYTES = {
+    "txt": 1_000_000,
+    "md": 1_000_000,
+    "html": 5_000_000,
+    "pdf": 20_000_000,
+    "docx": 10_000_000,
+}
+#: Largest extracted text (characters): about 300 pages of prose.
+MAX_TEXT_CHARS = 1_000_000
+#: A PDF whose pages yield fewer characters than this per page has no text layer worth
+#: citing (a scan): it needs OCR first.
+MIN_PDF_CHARS_PER_PAGE = 20
+#: Extracted HTML shorter than this is a menu or a placeholder ("Home", "Loading..."), which
+#: trafilatura's fallback returns when a page has no article; the shortest news brief is longer.
+MIN_HTML_TEXT_CHARS = 40
+
+_SPACES = re.compile(r"[ \t\u00a0]+")
+_BLANK_LINES = re.compile(r"\n{3,}")
+
+#: Suffix (lower case) -> format name.
+SUFFIXES = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx"}
+
+
+def kind_of(name: str) -> str | None:
+    """The format of a file name, or None when it is not a supported document."""
+    return SUFFIXES.get(PurePosixPath(name).suffix.lower())
+
+
+def supported_suffixes() -> list[str]:
+    return sorted(SUFFIXES)
+
+
+def read_document(source: str, data: bytes, *, path_for_messages: str | None = None) -> Article:
+    """The `Article` of one file's bytes. Raises `DocumentError` naming the file."""
+    name = path_for_messages or source
+    kind = kind_of(source)
+    if kind is None:
+        raise DocumentError(
+            f"{name!r} is not a supported document type; use one of {', '.join(supported_suffixes())}."
+        )
+    limit = MAX_BYTES[kind]
+    if len(data) > limit:
+        raise DocumentError(
+            f"{name!r} is {len(data):,} bytes, over the {limit:,}-byte limit for a .{kind} document; "
+            "split it into smaller documents."
+        )
+    if not data.strip():
+        raise DocumentError(f"{name!r} is empty; add its text or remove the file.")
+    article = _READERS[kind](source, data, name)
+    if len(article.text) > MAX_TEXT_CHARS:
+        raise DocumentError(
+            f"{name!r} holds {len(article.text):,} characters of text, over the {MAX_TEXT_CHARS:,} limit; "
+            "split it into smaller documents."
+        )
+    if not article.text[article.body_start :].strip():
+        raise DocumentError(f"{name!r} holds no text to answer from; check the file or remove it.")
+    return article
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def read_text_file(source: str, data: bytes, name: str, kind: str = "txt") -> Article:
+    if b"\0" in data:
+        raise DocumentError(
+            f"{name!r} holds NUL bytes: it is binary, or text in an encoding other than UTF-8; "
+            "re-save it as UTF-8 or remove it."
+        )
+    try:
+        # Decoded as Path.read_text does (universal newlines), so offsets match what editors show.
+        text = io.TextIOWrapper(io.BytesIO(data), encoding="utf-8", errors="strict").read()
+    except UnicodeDecodeError as err:
+        raise DocumentError(f"{name!r} is not UTF-8 text ({err.reason}); re-save it as UTF-8.") from err
+    return parse_article(source, text, kind=kind, sha256=_sha(data))
+
+
+def read_markdown(source: str, data: bytes, name: str) -> Article:
+    return read_text_file(source, data, name, kind="md")
+
+
+def read_html(source: str, data: bytes, name: str) -> Article:
+    import trafilatura
+
+    try:
+        html = data.decode("utf-8")
+    except UnicodeDecodeError:
+        html = data.decode("latin-1")  # trafilatura needs a str; a legacy page is most often Latin-1
+    try:
+        text = trafilatura.extract(
+            html, output_format="txt", include_comments=False, include_tables=True,
+            include_images=False, favor_recall=True, deduplicate=False,
+        )
+        metadata = trafilatura.extract_metadata(html)
+    except Exception as err:  # lxml's and trafilatura's own errors on broken markup
+        raise DocumentError(f"{name!r} could not be parsed as HTML ({type(err).__name__}); check the file.") from err
+    if not text or len(text.strip()) < MIN_HTML_TEXT_CHARS:
+        raise DocumentError(
+            f"{name!r} holds no article text that could be found (menus and scripts are skipped); "
+            "save the page's article as HTML or text."
+        )
+    text = _BLANK_LINES.sub(PARAGRAPH_BREAK, text.replace("\n", PARAGRAPH_BREAK)).strip()
+    date = getattr(metadata, "date", None) if metadata else None
+    title = getattr(metadata, "title", None) if metadata else None
+    return Article(
+        source=source, text=text, date=date if _is_iso_date(date) else None, body_start=0, kind="html",
+        sha256=_sha(data), stated_title=title or None,
+    )
+
+
+def read_pdf(source: str, data: bytes, name: str) -> Article:
+    import pypdf
+    from pypdf.errors import PdfReadError
+
+    try:
+        pdf = pypdf.PdfReader(io.BytesIO(data))
+        if pdf.is_encrypted:
+            # Many PDFs are "encrypted" with an empty password only to restrict printing.
+            try:
+                opened = pdf.decrypt("")
+            except Exception:
+                opened = 0
+            if not opened:
+                raise DocumentError(
+                    f"{name!r} is password-protected; save an unprotected copy and add that instead."
+                )
+        pages = [_clean_pdf_page(page.extract_text() or "") for page in pdf.pages]
+        title = (pdf.metadata.title if pdf.metadata else None) or None
+    except DocumentError:
+        raise
+    except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as err:
+        raise DocumentError(f"{name!r} is not a readable PDF ({type(err).__name__}: {err}); check the file.") from err
+    if not pages:
+        raise DocumentError(f"{name!r} has no pages; check the file.")
+    if sum(len(p) for p in pages) < MIN_PDF_CHARS_PER_PAGE * len(pages):
+        raise DocumentError(
+            f"{name!r} has no text layer (a scanned or image-only PDF); run OCR on it "
+            "(for example ocrmypdf) and add the result."
+        )
+    text, starts = "", []
+    for page in pages:
+        if text:
+            text += PAGE_BREAK
+        starts.append(len(text))
+        text += page
+    return Article(
+        source=source, text=text, date=None, body_start=0, kind="pdf", page_starts=tuple(starts),
+        sha256=_sha(data), stated_title=title if isinstance(title, str) and title.strip() else None,
+    )
+
+
+def _clean_pdf_page(text: str) -> str:
+    lines = [_SPACES.sub(" ", line).strip() for line in text.splitlines()]
+    return _BLANK_LINES.sub(PARAGRAPH_BREAK, "\n".join(lines)).strip()
+
+
+def read_docx(source: str, data: bytes, name: str) -> Article:
+    import docx
+    from docx.opc.exceptions import PackageNotFoundError
+
+    try:
+        document = docx.Document(io.BytesIO(data))
+        blocks = []
+        for block in document.iter_inner_content():
+            if hasattr(block, "rows"):  # a table: one line per row, cells separated by " | "
+                for row in block.rows:
+                    cells = [c.text.strip() for c in row.cells if c.text.strip()]
+                    if cells:
+                        blocks.append(" | ".join(dict.fromkeys(cells)))  # merged cells repeat
+            elif block.text.strip():
+                blocks.append(_SPACES.sub(" ", block.text).strip())
+        title = document.core_properties.title or None
+    except (PackageNotFoundError, KeyError, ValueError, OSError) as err:
+        raise DocumentError(f"{name!r} is not a readable .docx file ({type(err).__name__}); check the file.") from err
+    except Exception as err:  # zipfile.BadZipFile, lxml errors
+        raise DocumentError(f"{name!r} is not a readable .docx file ({type(err).__name__}); check the file.") from err
+    return Article(
+        source=source, text=PARAGRAPH_BREAK.join(blocks), date=None, body_start=0, kind="docx",
+        sha256=_sha(data), stated_title=title,
+    )
+
+
+def _is_iso_date(value) -> bool:
+    return isinstance(value, str) and re.fullmatch(r"\d{4}-\d{2}-\d{2}", value) is not None
+
+
+_READERS: dict[str, Callable[[str, bytes, str], Article]] = {
+    "txt": read_text_file,
+    "md": read_markdown,
+    "html": read_html,
+    "pdf": read_pdf,
+    "docx": read_docx,
+}
