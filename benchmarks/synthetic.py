@@ -83,8 +83,8 @@ def article(rng: random.Random, paragraphs: int) -> str:
 
 def write_corpus(directory: Path, chunks: int, seed: int = 0) -> dict:
     """Write articles into ``directory`` until they make about ``chunks`` chunks
-    (as `qa.chunking` cuts them with default settings). Returns counts."""
-    from qa.chunking import chunk_spans, sentence_spans
+    (as `qa.corpus.chunking` cuts them with default settings). Returns counts."""
+    from qa.corpus.chunking import chunk_spans, sentence_spans
     from qa.config import DEFAULT_CHUNK_MAX_CHARS, DEFAULT_CHUNK_OVERLAP_SENTENCES
     from qa.corpus import parse_article
 

@@ -51,7 +51,7 @@ from typing import Callable
 
 import numpy as np
 
-from qa.chunking import Span, chunk_spans, sentence_spans
+from qa.corpus.chunking import Span, chunk_spans, sentence_spans
 from qa.config import Settings
 from qa.corpus import Article, corpus_hash
 from qa.errors import CorpusError, DocumentError, IndexCorrupt, IndexMissing
@@ -102,7 +102,7 @@ class CorpusIndex:
     chunks: list[Chunk]
     faiss_index: object
     bm25: object  # bm25s.BM25
-    #: Every sentence of the corpus (`qa.chunking.sentence_spans`), by article then position.
+    #: Every sentence of the corpus (`qa.corpus.chunking.sentence_spans`), by article then position.
     sentences: list[Span]
     manifest: dict
     #: The ONNX export for questions, or None when questions need the model itself.

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from qa.chunking import chunk_spans, sentence_spans
+from qa.corpus.chunking import chunk_spans, sentence_spans
 from qa.config import DEFAULT_CHUNK_MAX_CHARS, DEFAULT_CHUNK_OVERLAP_SENTENCES
 from qa.corpus import load_corpus, parse_article
 

@@ -15,6 +15,7 @@ from __future__ import annotations
 import argparse
 import json
 import math
+import os
 from pathlib import Path
 
 from qa.answering.reader import CONFIG_FILE
@@ -53,6 +54,8 @@ def main(argv=None) -> None:
     parser.add_argument("--reader", type=Path, default=Path("models/reader"))
     parser.add_argument("--out", type=Path, default=None, help="trade-off table (default: <reader>/calibration.md)")
     args = parser.parse_args(argv)
+    # The engines below read QA_READER_DIR: calibrate the reader named here, not the shipped one.
+    os.environ["QA_READER_DIR"] = str(args.reader.resolve())
 
     runs = {}
     for confident in CONFIDENT_CHOICES:

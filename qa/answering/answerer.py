@@ -20,7 +20,7 @@ from typing import Sequence
 from qa.answering.checks import ArticleTerms, missing_terms, shares_no_word
 from qa.answering.reader import Reader, Span
 from qa.answering.values import comparable_figures, same_answer
-from qa.chunking import Span as TextSpan
+from qa.corpus.chunking import Span as TextSpan
 from qa.results import Answer, Citation
 
 ABSTAIN_TEXT = "The articles don't say. I found no passage that answers this question."

@@ -5,6 +5,7 @@ pdf, docx), and what the corpus says about itself.
 - `formats`: text out of each file format.
 - `folder`: a corpus folder: scanning, reading, adding and removing documents.
 - `description`: the chat's title, description and examples (``corpus.toml``).
+- `chunking`: sentences and chunks of a document, as character spans into its text.
 """
 
 from qa.corpus.documents import TITLE_MAX_CHARS, Article, corpus_hash, parse_article

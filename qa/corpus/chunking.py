@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-from qa.corpus import Article
+from qa.corpus.documents import Article
 
 #: Words that end with a dot without ending a sentence.
 ABBREVIATIONS = frozenset(
