@@ -127,16 +127,11 @@ def format_answer(answer) -> str:
     return "\n".join(lines).rstrip()
 
 
-def page_label(pages) -> str:
-    pages = list(pages)
-    return f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}-{pages[-1]}"
-
-
 def _format_citations(citations, numbered: bool) -> list[str]:
     out = []
     for n, c in enumerate(citations, 1):
         label = f"[{n}]" if numbered else "-"
-        pages = f" {page_label(c.pages)}" if c.pages else ""
+        pages = f" {c.page_label}" if c.pages else ""
         out.append(f"{label} {c.source}{pages} chars {c.start}-{c.end} (score {c.score:.2f})")
         out += textwrap.wrap(c.text, WRAP_WIDTH, initial_indent="    ", subsequent_indent="    ")
     return out
@@ -148,7 +143,7 @@ def cmd_index(args: argparse.Namespace) -> int:
     from qa.index import IndexStore
 
     settings = _settings(args)
-    scan = CorpusFolder(settings.seeds_dir).scan()
+    scan = CorpusFolder(settings.seeds_dir).scan(required=not args.status)
     store = IndexStore(settings.index_dir, settings)
     if args.status:
         try:
@@ -168,14 +163,6 @@ def cmd_index(args: argparse.Namespace) -> int:
         )
         _print_skipped(list(scan.skipped) + manifest.get("skipped", []))
         return EXIT_OK
-    if not scan.files:
-        from qa.errors import CorpusError
-        from qa.corpus import supported_suffixes
-
-        _print_skipped(scan.skipped)
-        raise CorpusError(
-            f"Corpus folder {str(settings.seeds_dir)!r} holds no documents ({', '.join(supported_suffixes())})."
-        )
     from qa.embedding import load_embedder
 
     embedder = load_embedder(settings.model)

@@ -117,18 +117,8 @@ class QAEngine:
         from qa.index import IndexStore
         from qa.retrieve import Retriever
 
-        scan = CorpusFolder(self.settings.seeds_dir).scan()
-        for message in scan.skipped:
-            log.log(logging.INFO if message in scan.unsupported else logging.WARNING, "Skipped a document: %s", message)
-        if not scan.files:
-            from qa.errors import CorpusError
-            from qa.corpus import supported_suffixes
-
-            raise CorpusError(
-                f"Corpus folder {str(self.settings.seeds_dir)!r} holds no documents "
-                f"({', '.join(supported_suffixes())}); add some, or name another folder "
-                "(--corpus or QA_SEEDS_DIR)."
-            )
+        scan = CorpusFolder(self.settings.seeds_dir).scan(required=True)
+        scan.log_skipped()
         store = IndexStore(self.settings.index_dir, self.settings)
         index, self.index_status = store.open(
             scan.files, lambda: self.embedder, progress=progress, rebuild=rebuild, report=report

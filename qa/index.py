@@ -309,12 +309,7 @@ class IndexStore:
                     skipped.append(f"{doc.source}: {err}")
                     continue
                 say(f"Reading {doc.source}")
-                spans = [
-                    (span.start, span.end)
-                    for span, _ in chunk_spans(
-                        sentence_spans(article), self.settings.chunk_max_chars, self.settings.chunk_overlap_sentences
-                    )
-                ]
+                spans = chunk_ranges(article, self.settings)
                 if not spans:
                     skipped.append(f"{doc.source}: holds no sentences to answer from; check the file or remove it.")
                     continue
@@ -464,14 +459,19 @@ def _all_sentences(articles: list[Article]) -> list[Span]:
     return [span for article in sorted(articles, key=lambda a: a.source) for span in sentence_spans(article)]
 
 
+def chunk_ranges(article: Article, settings: Settings) -> list[tuple[int, int]]:
+    """The (start, end) of each chunk of ``article`` under ``settings``' chunking."""
+    sentences = sentence_spans(article)
+    return [
+        (span.start, span.end)
+        for span, _ in chunk_spans(sentences, settings.chunk_max_chars, settings.chunk_overlap_sentences)
+    ]
+
+
 def make_nodes(articles: list[Article], settings: Settings) -> list:
     """One LlamaIndex ``TextNode`` per chunk of ``articles``, carrying its source and exact span."""
     return make_nodes_from_spans(
-        [
-            (article, [(span.start, span.end) for span, _ in chunk_spans(
-                sentence_spans(article), settings.chunk_max_chars, settings.chunk_overlap_sentences)])
-            for article in sorted(articles, key=lambda a: a.source)
-        ]
+        [(article, chunk_ranges(article, settings)) for article in sorted(articles, key=lambda a: a.source)]
     )
 
 
@@ -538,12 +538,18 @@ class _StoredVectors:
         self._all = None
 
     def rows(self, first: int, count: int) -> np.ndarray:
+        if isinstance(self._all, Exception):
+            raise self._all  # checked once: a damaged file is not read again per document
         if self._all is None:
             import faiss
 
-            _check_files(self.build_dir, {FAISS_FILE: self.manifest["files"][FAISS_FILE]})
-            index = faiss.read_index(str(self.build_dir / FAISS_FILE))
-            self._all = index.reconstruct_n(0, index.ntotal)
+            try:
+                _check_files(self.build_dir, {FAISS_FILE: self.manifest["files"][FAISS_FILE]})
+                index = faiss.read_index(str(self.build_dir / FAISS_FILE))
+                self._all = index.reconstruct_n(0, index.ntotal)
+            except (IndexCorrupt, KeyError, RuntimeError) as err:
+                self._all = err
+                raise
         if first + count > len(self._all):
             raise ValueError(f"rows {first}..{first + count} past the {len(self._all)} stored vectors")
         return self._all[first : first + count]

@@ -30,6 +30,13 @@ class Citation:
     #: The pages (from 1) the passage lies on, for paged documents (PDF); else empty.
     pages: tuple[int, ...] = ()
 
+    @property
+    def page_label(self) -> str:
+        """"p. 3", "pp. 3–4", or "" for an unpaged document."""
+        if not self.pages:
+            return ""
+        return f"p. {self.pages[0]}" if len(self.pages) == 1 else f"pp. {self.pages[0]}–{self.pages[-1]}"
+
     def to_dict(self) -> dict:
         return asdict(self)
 

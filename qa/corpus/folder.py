@@ -64,6 +64,11 @@ class Scan:
     #: worth listing, not worth a warning every time the corpus is opened.
     unsupported: list[str] = field(default_factory=list)
 
+    def log_skipped(self) -> None:
+        for message in self.skipped:
+            level = logging.INFO if message in self.unsupported else logging.WARNING
+            log.log(level, "Skipped a document: %s", message)
+
 
 class CorpusFolder:
     """The documents under one folder.
@@ -83,8 +88,9 @@ class CorpusFolder:
                 "put the documents there, or name another folder (--corpus or QA_SEEDS_DIR)."
             )
 
-    def scan(self) -> Scan:
-        """Every supported document under the folder, sorted by source; the rest explained."""
+    def scan(self, *, required: bool = False) -> Scan:
+        """Every supported document under the folder, sorted by source; the rest explained.
+        ``required``: raise `CorpusError` when there is none."""
         self.check()
         scan = Scan()
         first_by_hash: dict[str, str] = {}
@@ -118,6 +124,12 @@ class CorpusFolder:
                 continue
             first_by_hash[digest] = source
             scan.files.append(SourceFile(source, path, kind, size, digest))
+        if required and not scan.files:
+            raise CorpusError(
+                f"Corpus folder {str(self.root)!r} holds no documents ({', '.join(supported_suffixes())})"
+                + (f"; left out: {'; '.join(scan.skipped)}" if scan.skipped else "")
+                + ". Add some, or name another folder (--corpus or QA_SEEDS_DIR)."
+            )
         return scan
 
     def _walk(self):
@@ -174,11 +186,9 @@ class CorpusFolder:
 def load_corpus(root: Path) -> list[Article]:
     """Every readable document under ``root``, sorted by source; each one left out is
     logged as a warning naming it and the fix. Raises `CorpusError` when none is left."""
-    folder = CorpusFolder(root)
-    scan = folder.scan()
+    scan = CorpusFolder(root).scan(required=True)
+    scan.log_skipped()
     articles, skipped = [], list(scan.skipped)
-    for message in scan.skipped:
-        log.log(logging.INFO if message in scan.unsupported else logging.WARNING, "Skipped a document: %s", message)
     for file in scan.files:
         try:
             articles.append(file.read())
@@ -186,11 +196,6 @@ def load_corpus(root: Path) -> list[Article]:
             log.warning("Skipped a document: %s", err)
             skipped.append(f"{file.source}: {err}")
     if not articles:
-        if not scan.files:
-            raise CorpusError(
-                f"Corpus folder {str(root)!r} holds no documents ({', '.join(supported_suffixes())})"
-                + (f"; left out: {'; '.join(skipped)}" if skipped else ".")
-            )
         raise CorpusError(
             f"Corpus folder {str(root)!r} holds no readable document "
             f"(skipped {', '.join(s.split(':', 1)[0] for s in skipped)}: see the warnings above)."

@@ -192,7 +192,7 @@ def _card(citation: Citation, articles: dict[str, ArticleLike], label: str, *, r
     title = article.title if article is not None else ""
     meta = f'<span class="qa-file">{escape_html(citation.source)}</span>'
     if citation.pages:
-        meta += f' <span class="qa-pages">{escape_html(page_label(citation.pages))}</span>'
+        meta += f' <span class="qa-pages">{escape_html(citation.page_label)}</span>'
     if date:
         meta += f' <span class="qa-date">{escape_html(date)}</span>'
     title_html = f'<div class="qa-title">{escape_html(title)}</div>' if title else ""
@@ -204,14 +204,6 @@ def _card(citation: Citation, articles: dict[str, ArticleLike], label: str, *, r
         f"{passage_html(citation, article, highlight=not related)}"
         "</article>"
     )
-
-
-def page_label(pages) -> str:
-    """"p. 3" or "pp. 3–4"."""
-    pages = list(pages)
-    if not pages:
-        return ""
-    return f"p. {pages[0]}" if len(pages) == 1 else f"pp. {pages[0]}–{pages[-1]}"
 
 
 def _by_source(articles: Iterable[ArticleLike]) -> dict[str, ArticleLike]:
