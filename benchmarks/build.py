@@ -2,8 +2,8 @@
 
 On the seeds and the 1k-chunk corpus both run with the real model. Larger
 corpora would take hours to embed here, so they are built with the stand-in
-encoder (`stand_in.py`): the pipeline's own cost (chunking, LlamaIndex nodes
-and docstore, FAISS, BM25, sentence spans) is measured, and the real model's
+encoder (`stand_in.py`): the pipeline's own cost (reading, sentence and chunk
+spans, BM25 terms and matrix, FAISS, stored documents) is measured, and the real model's
 encode time is projected from its throughput on the 1k corpus.
 """
 
@@ -16,7 +16,8 @@ from measure import Row, timed
 
 from qa.config import Settings
 from qa.corpus import load_corpus
-from qa.index import IndexStore, make_nodes
+from qa.corpus.chunking import chunk_spans, sentence_spans
+from qa.index import IndexStore
 from qa.vector_search import all_cores
 
 #: The pipeline may add this share to the bare encode time of the same texts.
@@ -28,7 +29,15 @@ SMALL_REPEATS = 3
 
 def texts_of(articles, settings) -> dict[str, list[str]]:
     """What a build embeds, by kind: only chunks (sentences are cited, not embedded)."""
-    return {"chunks": [n.get_content() for n in make_nodes(articles, settings)]}
+    return {
+        "chunks": [
+            article.text[span.start : span.end]
+            for article in articles
+            for span, _ in chunk_spans(
+                sentence_spans(article), settings.chunk_max_chars, settings.chunk_overlap_sentences
+            )
+        ]
+    }
 
 
 def raw_encode_seconds(embedder, texts: dict[str, list[str]]) -> dict[str, float]:

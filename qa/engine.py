@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Callable
 
 from qa.config import Settings
+from qa.errors import IndexChanged, QAError
 from qa.conversation import standalone_question
 from qa.question import clean_question
 from qa.results import Answer
@@ -54,6 +55,8 @@ class QAEngine:
         self._encoder = encoder
         self._serving: _Serving | None = None
         self._reader = None
+        self._store = None  # the index directory's IndexStore, kept: it remembers the last build
+        self._database = None  # the PostgresStore when settings.store names one
         self._load_lock = threading.Lock()
         #: What `load` did with the index: "loaded", "built (no index yet)", "rebuilt (...)".
         self.index_status: str | None = None
@@ -113,24 +116,57 @@ class QAEngine:
             return self.index_status
 
     def _open(self, progress: bool, rebuild: bool, report=None) -> None:
-        from qa.corpus import CorpusFolder
-        from qa.index import IndexStore
         from qa.retrieve import Retriever
 
-        scan = CorpusFolder(self.settings.seeds_dir).scan(required=True)
-        scan.log_skipped()
-        store = IndexStore(self.settings.index_dir, self.settings)
-        index, self.index_status = store.open(
-            scan.files, lambda: self.embedder, progress=progress, rebuild=rebuild, report=report
-        )
-        index.skipped = list(scan.skipped) + [s for s in index.skipped if s not in scan.skipped]
-        log.info("Index %s: %s", self.settings.index_dir, self.index_status)
+        if self.settings.store:
+            index, search = self._open_database()
+        else:
+            index, search = self._open_files(progress, rebuild, report), None
         if self._encoder is None or rebuild:
             # A refresh keeps the loaded encoder: the model, hence the export, is the same.
             self._encoder = self._question_encoder(index)
         answerer = self._reader_answerer(index)
-        retriever = Retriever.from_index(index, self.settings.retrieval, self.settings.top_k)
+        retriever = Retriever.from_index(index, self.settings.retrieval, self.settings.top_k, search=search)
         self._serving = _Serving(index, retriever, answerer)
+
+    def _open_files(self, progress: bool, rebuild: bool, report=None):
+        """The index directory's index, built or brought up to date with the corpus folder."""
+        from qa.corpus import CorpusFolder
+        from qa.index import IndexStore
+
+        scan = CorpusFolder(self.settings.seeds_dir).scan(required=True)
+        scan.log_skipped()
+        if self._store is None:
+            self._store = IndexStore(self.settings.index_dir, self.settings)
+        index, self.index_status = self._store.open(
+            scan.files, lambda: self.embedder, progress=progress, rebuild=rebuild, report=report
+        )
+        index.skipped = list(scan.skipped) + [s for s in index.skipped if s not in scan.skipped]
+        log.info("Index %s: %s", self.settings.index_dir, self.index_status)
+        return index
+
+    def _open_database(self):
+        """The database's current build (read only: `qa index --store` writes it). Questions
+        are then searched in the database; the documents' texts are held here."""
+        from qa.index import IndexStore
+        from qa.stores.postgres import PostgresStore
+        from qa.stores.published import DatabaseSearch, read_index
+
+        if self._database is None:
+            self._database = PostgresStore(self.settings.store)
+        index = read_index(self._database, self.settings)
+        # Questions are embedded by the local index directory's ONNX export when it has one
+        # for this model (else by the model itself).
+        try:
+            local = IndexStore(self.settings.index_dir, self.settings).read_manifest()
+            encoder = self.settings.index_dir / local["build"] / "encoder"
+            if local.get("model") == index.manifest.get("model") and local["query_encoder"]["kind"] == "onnx" and encoder.is_dir():
+                index.encoder_dir = encoder
+        except (QAError, KeyError):
+            pass
+        self.index_status = f"loaded from the database ({index.manifest.get('build')})"
+        log.info("Index %s: %s", self._database, self.index_status)
+        return index, DatabaseSearch(self._database, len(index.chunks))
 
     def _reader_answerer(self, index):
         from qa.answering.answerer import ReaderAnswerer
@@ -162,7 +198,8 @@ class QAEngine:
         self.load()
         other = copy(self)
         other.settings = self.settings.with_(retrieval=mode)
-        other._serving = replace(self._serving, retriever=Retriever.from_index(self._index, mode, self.settings.top_k))
+        retriever = Retriever.from_index(self._index, mode, self.settings.top_k, search=self._serving.retriever._search)
+        other._serving = replace(self._serving, retriever=retriever)
         other._load_lock = threading.Lock()
         return other
 
@@ -180,10 +217,21 @@ class QAEngine:
 
         serving, encoder = self._serving, self._encoder  # one corpus for the whole question
         query_vector = encoder.embed([query])[0]
-        chunks = serving.retriever.retrieve(query, query_vector)
+        try:
+            chunks = serving.retriever.retrieve(query, query_vector)
+        except IndexChanged:
+            # The database's index was rebuilt under us: serve the new one, and ask it again.
+            serving = self._reload_database(serving)
+            chunks = serving.retriever.retrieve(query, query_vector)
         passages = [Passage(c.source, c.start, c.end, c.score) for c in chunks]
         answer = serving.answerer.answer(text, passages, query=query)
         return replace(_with_pages(answer, serving.index.articles), question=text, query=query)
+
+    def _reload_database(self, stale: "_Serving") -> "_Serving":
+        with self._load_lock:
+            if self._serving is stale:  # one thread reloads; the others use what it loaded
+                self._open(progress=False, rebuild=False)
+            return self._serving
 
     def text_of(self, source: str) -> str:
         """The text that ``source``'s citations are offsets into (for a PDF, HTML or DOCX

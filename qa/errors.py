@@ -10,6 +10,11 @@ class BadQuestion(QAError, ValueError):
     """The question cannot be asked (empty, or not text)."""
 
 
+class ConfigError(QAError, ValueError):
+    """A setting (an option or a QA_* variable) has a value that cannot work; the message
+    names it and what it may be."""
+
+
 class CorpusError(QAError):
     """The corpus folder is missing, or holds no readable document."""
 
@@ -33,3 +38,13 @@ class IndexCorrupt(IndexUnavailable):
 
 class ModelError(QAError):
     """The embedding model cannot be loaded."""
+
+
+class StoreUnavailable(IndexUnavailable):
+    """The database holding the index cannot be reached (down, restarting, unreachable, or
+    too busy) or a statement took too long; try again in a moment. Nothing is wrong with
+    the index."""
+
+
+class IndexChanged(IndexUnavailable):
+    """A newer build replaced the one being served (a database store): load it again."""

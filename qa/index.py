@@ -5,26 +5,33 @@ Layout of the index directory::
     index/
       manifest.json          # what was built, from what, with which settings; every file's checksum
       build-<id>/
-        storage/             # LlamaIndex StorageContext: docstore + FAISS vector store
-        bm25/                # LlamaIndex BM25Retriever, persisted (bm25s arrays)
+        storage/default__vector_store.json  # the FAISS index, where LlamaIndex's FaissVectorStore keeps it
+        bm25/                # the bm25s score matrix, as LlamaIndex's BM25Retriever persists it
         chunks.json          # per FAISS row: node id, document, character span
         encoder/             # the model exported to ONNX, for questions (absent if it cannot be)
         documents/<sha256>.json  # each document's text as cited (extracted, for PDF/HTML/DOCX),
-                                 # its metadata and chunk spans, named by the file's sha256
+                                 # its metadata, sentence and chunk spans and each chunk's BM25
+                                 # terms, named by the file's sha256
 
 The index holds what retrieval needs and nothing about answering: an answerer that
 needs artifacts of its own builds and versions them itself.
 
-LlamaIndex builds everything. Questions are answered from the same files
-without importing LlamaIndex or torch (`IndexStore.load` reads the FAISS
-index, the bm25s arrays and ``chunks.json`` directly), which is what lets a
-new process answer within about a second.
+Questions are answered from these files without importing LlamaIndex or torch
+(`IndexStore.load` reads the FAISS index, the bm25s arrays and ``chunks.json``
+directly), which is what lets a new process answer within about a second. LlamaIndex's
+own retrievers open the same files (`qa.llamaindex_view`); ``tests/test_retrieve.py``
+checks that they rank exactly as the fast path does.
 
 Builds are incremental: a document whose file is unchanged (same sha256, same model and
-chunking) keeps its stored text and chunks (hard-linked from the previous build) and its
-vectors (read back from the previous build's FAISS index, which stores them exactly);
-only new and changed documents are read and embedded. The FAISS and BM25 indexes are
-rebuilt from all the vectors and chunks, which costs milliseconds per thousand chunks.
+chunking) keeps its stored text, spans and terms (hard-linked from the previous build)
+and its vectors (read back from the previous FAISS index, which stores them exactly);
+only new and changed documents are read, tokenized and embedded. The FAISS and BM25
+indexes are then rebuilt from all vectors and terms with numpy (`qa.lexical`), which
+costs milliseconds per thousand chunks. LlamaIndex's ``VectorStoreIndex`` and
+``BM25Retriever`` would rebuild their docstore and re-tokenize every chunk on each
+addition (0.6 s per thousand chunks), and neither can update a FAISS index in place.
+A store that loaded or wrote the current build keeps its documents in memory (checked
+then), so adding a file while the chat runs reads nothing else back from disk.
 
 A build is written under a temporary name, renamed to ``build-<id>``, and
 only then is ``manifest.json`` replaced (atomically): the manifest is the
@@ -55,6 +62,7 @@ from qa.corpus.chunking import Span, chunk_spans, sentence_spans
 from qa.config import Settings
 from qa.corpus import Article, corpus_hash
 from qa.errors import CorpusError, DocumentError, IndexCorrupt, IndexMissing
+from qa.lexical import Vocabulary, build_bm25_from_ids, chunk_terms, load_bm25, save_bm25
 from qa.vector_search import (
     all_cores,
     choose_index,
@@ -65,7 +73,7 @@ from qa.vector_search import (
 log = logging.getLogger(__name__)
 
 #: Bump when the layout or the meaning of any persisted file changes.
-INDEX_FORMAT_VERSION = 4
+INDEX_FORMAT_VERSION = 5
 MANIFEST_NAME = "manifest.json"
 STORAGE_DIR = "storage"
 BM25_DIR = "bm25"
@@ -76,9 +84,6 @@ DOCUMENTS_DIR = "documents"
 FAISS_FILE = f"{STORAGE_DIR}/default__vector_store.json"
 #: Chunks whose vectors check an ONNX export against the model at build time.
 EXPORT_PROBE_TEXTS = 16
-#: bm25s options, the same as LlamaIndex's BM25Retriever uses.
-BM25_LANGUAGE = "english"
-BM25_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 #: Bytes read at a time when checksumming.
 _CHECKSUM_BLOCK = 1 << 20
 
@@ -139,6 +144,9 @@ class IndexStore:
     def __init__(self, index_dir: Path, settings: Settings) -> None:
         self.index_dir = Path(index_dir)
         self.settings = settings
+        #: The build this store last loaded or wrote, checked then: the next build reuses its
+        #: documents from memory instead of reading and checking them again.
+        self._snapshot: _Snapshot | None = None
 
     @property
     def manifest_path(self) -> Path:
@@ -217,7 +225,7 @@ class IndexStore:
         manifest = self.read_manifest()
         build_dir = self.index_dir / str(manifest["build"])
         try:
-            return self._load_build(build_dir, manifest)
+            index, parts = self._load_build(build_dir, manifest)
         except (IndexCorrupt, IndexMissing):
             raise
         except Exception as err:  # faiss, bm25s, JSON and numpy each fail in their own way
@@ -225,8 +233,10 @@ class IndexStore:
                 f"Index build {str(build_dir)!r} cannot be read ({type(err).__name__}: {err}); "
                 "rebuild with `qa index`."
             ) from err
+        self._snapshot = _Snapshot(str(manifest["build"]), parts, Vocabulary())
+        return index
 
-    def _load_build(self, build_dir: Path, manifest: dict) -> CorpusIndex:
+    def _load_build(self, build_dir: Path, manifest: dict) -> tuple[CorpusIndex, dict[str, "_Part"]]:
         import faiss
 
         if not build_dir.is_dir():
@@ -234,32 +244,39 @@ class IndexStore:
         _check_files(build_dir, manifest.get("files"))
         chunks = [Chunk(*row) for row in json.loads((build_dir / CHUNKS_FILE).read_text(encoding="utf-8"))]
         faiss_index = prepare_for_search(faiss.read_index(str(build_dir / FAISS_FILE)), manifest["vector_index"])
-        bm25 = _load_bm25(build_dir / BM25_DIR)
-        articles = [
-            _read_stored_document(build_dir, source, entry)[0]
-            for source, entry in sorted(manifest.get("documents", {}).items())
+        bm25 = load_bm25(build_dir / BM25_DIR)
+        parts = [
+            _read_part(build_dir, source, entry) for source, entry in sorted(manifest.get("documents", {}).items())
         ]
         counts = manifest.get("counts", {})
         if (
             len(chunks) != counts.get("chunks")
             or faiss_index.ntotal != len(chunks)
             or int(bm25.scores["num_docs"]) != len(chunks)
-            or not articles
+            or sum(len(p.spans) for p in parts) != len(chunks)
+            or not parts
         ):
             raise IndexCorrupt(
                 f"Index build {str(build_dir)!r} does not match its manifest counts; rebuild with `qa index`."
             )
+        vectors = faiss_index.reconstruct_n(0, faiss_index.ntotal)  # flat and HNSW-flat store them exactly
+        row = 0
+        for part in parts:
+            part.vectors = vectors[row : row + len(part.spans)]
+            part.stored_in, part.stored_entry = build_dir, manifest["files"][part.stored_name]
+            row += len(part.spans)
         encoder = manifest.get("query_encoder", {})
-        return CorpusIndex(
-            articles=articles_by_name(articles),
+        index = CorpusIndex(
+            articles=articles_by_name([p.article for p in parts]),
             chunks=chunks,
             faiss_index=faiss_index,
             bm25=bm25,
-            sentences=_all_sentences(articles),
+            sentences=[span for part in parts for span in part.sentences],
             manifest=manifest,
             encoder_dir=build_dir / ENCODER_DIR if encoder.get("kind") == "onnx" else None,
             skipped=list(manifest.get("skipped", [])),
         )
+        return index, {p.article.sha256: p for p in parts}
 
     # -- building --------------------------------------------------------
 
@@ -275,33 +292,23 @@ class IndexStore:
         ``embedder`` (a LlamaIndex ``HuggingFaceEmbedding``); return the loaded result.
 
         Documents unchanged since the previous build (same sha256, model and chunking) are
-        reused, not read or embedded again (``reuse=False`` embeds everything anew). A document that cannot be read is left out with
-        a message in `CorpusIndex.skipped`; `CorpusError` when none can be.
+        reused, not read or embedded again (``reuse=False`` embeds everything anew). A document
+        that cannot be read is left out with a message in `CorpusIndex.skipped`; `CorpusError`
+        when none can be.
         """
         say = report or (lambda message: None)
         documents = sorted(documents, key=lambda d: d.source)
         self.index_dir.mkdir(parents=True, exist_ok=True)
         with self._lock(), all_cores():
             started = time.perf_counter()
-            previous_dir, previous = self._reusable_build() if reuse else (None, None)
-            stored = {e["sha256"]: e for e in previous.get("documents", {}).values()} if previous else {}
-            previous_vectors = _StoredVectors(previous_dir, previous) if stored else None
-            plan: list[tuple[Article, list[tuple[int, int]], np.ndarray | None, bool]] = []
+            previous = self._previous() if reuse else _Previous.none()
+            parts: list[_Part] = []
             skipped: list[str] = []
             for doc in documents:
-                entry = stored.get(doc.sha256)
-                if entry is not None:
-                    try:
-                        name = f"{DOCUMENTS_DIR}/{entry['sha256']}.json"
-                        _check_files(previous_dir, {name: previous["files"][name]})
-                        article, spans = _read_stored_document(previous_dir, doc.source, entry)
-                        vectors = previous_vectors.rows(*entry["chunks"])
-                        if len(spans) != len(vectors):
-                            raise ValueError(f"{len(spans)} chunks but {len(vectors)} stored vectors")
-                        plan.append((article, spans, vectors, True))
-                        continue
-                    except (OSError, ValueError, KeyError, RuntimeError, IndexCorrupt) as err:
-                        log.warning("Re-reading %s: its stored copy is unusable (%s)", doc.source, err)
+                part = previous.part(doc.sha256, doc.source)
+                if part is not None:
+                    parts.append(part)
+                    continue
                 try:
                     article = doc if isinstance(doc, Article) else doc.read()
                 except DocumentError as err:
@@ -309,102 +316,81 @@ class IndexStore:
                     skipped.append(f"{doc.source}: {err}")
                     continue
                 say(f"Reading {doc.source}")
-                spans = chunk_ranges(article, self.settings)
-                if not spans:
+                part = _Part.of(article, self.settings)
+                if not part.spans:
                     skipped.append(f"{doc.source}: holds no sentences to answer from; check the file or remove it.")
                     continue
-                plan.append((article, spans, None, False))
-            if not plan:
+                parts.append(part)
+            if not parts:
                 raise CorpusError(
                     "No document could be indexed"
                     + (f" ({'; '.join(skipped)})" if skipped else "")
                     + "; add readable documents to the corpus folder."
                 )
-            fresh = [(a, spans) for a, spans, vectors, _ in plan if vectors is None]
-            fresh_texts = [a.text[s:e] for a, spans in fresh for s, e in spans]
-            say(f"Embedding {len(fresh_texts)} passages of {len(fresh)} documents")
-            embed_started = time.perf_counter()
-            fresh_vectors = embed_texts(embedder, fresh_texts, progress=progress) if fresh_texts else None
-            embed_seconds = time.perf_counter() - embed_started
-            parts, offset = [], 0
-            for article, spans, vectors, _ in plan:
-                if vectors is None:
-                    vectors = fresh_vectors[offset : offset + len(spans)]
-                    offset += len(spans)
-                parts.append(vectors)
-            vectors = np.ascontiguousarray(np.concatenate(parts).astype(np.float32, copy=False))
-            nodes = make_nodes_from_spans([(a, spans) for a, spans, _, _ in plan])
-            articles = [a for a, _, _, _ in plan]
-            sentences = _all_sentences(articles)
-            vector_spec = choose_index(len(nodes))
-            say(f"Writing the index ({len(nodes)} passages)")
-
+            fresh = [p for p in parts if p.vectors is None]
+            fresh_texts = [text for p in fresh for text in p.chunk_texts()]
+            chunks = [chunk for p in parts for chunk in p.chunks()]
+            sentences = [span for part in parts for span in part.sentences]
+            vector_spec = choose_index(len(chunks))
             build_id = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
+            build_dir = self.index_dir / build_id
             tmp_dir = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.index_dir))
             try:
-                documents_dir = tmp_dir / DOCUMENTS_DIR
-                documents_dir.mkdir()
-                doc_entries, linked = {}, {}
-                row = 0
-                for (article, spans, _, reused), part in zip(plan, parts):
-                    name = f"{DOCUMENTS_DIR}/{article.sha256}.json"
-                    if reused and name in previous["files"] and _link_stored_document(
-                        previous_dir, documents_dir, article.sha256
-                    ):
-                        linked[name] = previous["files"][name]
-                    else:
-                        _write_stored_document(documents_dir, article, spans)
-                    doc_entries[article.source] = {
-                        "sha256": article.sha256, "kind": article.kind, "chunks": [row, len(spans)],
-                    }
-                    row += len(spans)
-                faiss_index = _persist_storage(nodes, vectors, tmp_dir / STORAGE_DIR, vector_spec)
-                bm25 = _persist_bm25(nodes, tmp_dir / BM25_DIR)
-                chunks = [Chunk(n.node_id, n.metadata["source"], n.start_char_idx, n.end_char_idx) for n in nodes]
-                (tmp_dir / CHUNKS_FILE).write_text(
-                    json.dumps([[c.node_id, c.source, c.start, c.end] for c in chunks]), encoding="utf-8"
+                doc_entries, known, bm25, query_encoder = self._write_text_side(tmp_dir, parts, chunks, previous)
+                say(f"Embedding {len(fresh_texts)} passages of {len(fresh)} documents")
+                embed_started = time.perf_counter()
+                if fresh_texts:
+                    fresh_vectors = embed_texts(embedder, fresh_texts, progress=progress)
+                    offset = 0
+                    for part in fresh:
+                        part.vectors = fresh_vectors[offset : offset + len(part.spans)]
+                        offset += len(part.spans)
+                embed_seconds = time.perf_counter() - embed_started
+                say(f"Writing the index ({len(chunks)} passages)")
+                vectors = np.ascontiguousarray(
+                    np.concatenate([p.vectors for p in parts]).astype(np.float32, copy=False)
                 )
-                texts = [n.get_content() for n in nodes]
-                if _intact_encoder(previous_dir, previous) and _link_tree(
-                    previous_dir / ENCODER_DIR, tmp_dir / ENCODER_DIR
-                ):
-                    # The same model's export, checked against it when it was made.
-                    query_encoder = previous["query_encoder"]
-                else:
+                faiss_index = new_index(vector_spec, vectors.shape[1])
+                faiss_index.add(vectors)
+                _write_faiss(faiss_index, tmp_dir / FAISS_FILE)
+                if query_encoder is None:
+                    texts = [_chunk_text(parts, c) for c in chunks[:EXPORT_PROBE_TEXTS]]
                     query_encoder = _prepare_query_encoder(
-                        embedder, tmp_dir / ENCODER_DIR, self._current_build_dir(), texts, vectors
+                        embedder, tmp_dir / ENCODER_DIR, self._current_build_dir(), texts, vectors[: len(texts)]
                     )
-                files = _describe_files(tmp_dir, known=linked)
+                files = _describe_files(tmp_dir, known=known)
                 tmp_dir.chmod(0o755)  # mkdtemp makes it private; the index is shared data
-                os.rename(tmp_dir, self.index_dir / build_id)
+                os.rename(tmp_dir, build_dir)
             except BaseException:
                 shutil.rmtree(tmp_dir, ignore_errors=True)
                 raise
-            reused_count = sum(1 for *_, reused in plan if reused)
             manifest = {
                 **expected_manifest(self.settings, documents),
                 "build": build_id,
                 "dimension": int(vectors.shape[1]),
                 "vector_index": vector_spec,
                 "query_encoder": query_encoder,
-                "articles": sorted(a.source for a in articles),
+                "articles": sorted(p.article.source for p in parts),
                 "documents": doc_entries,
                 "skipped": skipped,
                 "counts": {
-                    "chunks": len(nodes), "sentences": len(sentences),
-                    "documents_embedded": len(fresh), "documents_reused": reused_count,
+                    "chunks": len(chunks), "sentences": len(sentences),
+                    "documents_embedded": len(fresh), "documents_reused": len(parts) - len(fresh),
                 },
                 "built_at": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
                 "build_seconds": round(time.perf_counter() - started, 3),
                 "embed_seconds": round(embed_seconds, 3),
                 "files": files,
             }
-            _write_atomically(self.manifest_path, json.dumps(manifest, indent=2) + "\n")
+            # Compact: the indenting JSON encoder is pure Python, 10 ms for a thousand documents.
+            _write_atomically(self.manifest_path, json.dumps(manifest) + "\n")
+            for part in parts:
+                part.stored_in, part.stored_entry = build_dir, files[part.stored_name]
+            self._snapshot = _Snapshot(build_id, {p.article.sha256: p for p in parts}, previous.vocabulary)
             self._remove_old_builds(keep=build_id)
         log.info("Built index %s: %s", build_id, manifest["counts"])
-        build_dir = self.index_dir / build_id
         return CorpusIndex(
-            articles=articles_by_name(articles),
+            articles=articles_by_name([p.article for p in parts]),
             chunks=chunks,
             faiss_index=prepare_for_search(faiss_index, vector_spec),
             bm25=bm25,
@@ -413,6 +399,52 @@ class IndexStore:
             encoder_dir=build_dir / ENCODER_DIR if query_encoder["kind"] == "onnx" else None,
             skipped=skipped,
         )
+
+    def _write_text_side(self, tmp_dir: Path, parts: list["_Part"], chunks: list[Chunk], previous: "_Previous"):
+        """Into the build being written: the stored documents (hard-linked when unchanged), the
+        BM25 matrix, ``chunks.json`` and the ONNX export when the previous one can be reused.
+        Returns the manifest's document entries, the checksums already known, the bm25s
+        model, and the export's manifest entry (None: it must be made from the new vectors)."""
+        (tmp_dir / DOCUMENTS_DIR).mkdir()
+        doc_entries, known = {}, {}
+        row = 0
+        for part in parts:
+            if part.link_into(tmp_dir):
+                known[part.stored_name] = part.stored_entry
+            else:
+                part.write_into(tmp_dir)
+            doc_entries[part.article.source] = {
+                "sha256": part.article.sha256, "kind": part.article.kind, "chunks": [row, len(part.spans)],
+            }
+            row += len(part.spans)
+        encoded = [part.encoded_terms(previous.vocabulary) for part in parts]
+        bm25 = build_bm25_from_ids(
+            np.concatenate([ids for ids, _ in encoded]), np.concatenate([n for _, n in encoded]), previous.vocabulary
+        )
+        save_bm25(bm25, tmp_dir / BM25_DIR)
+        (tmp_dir / CHUNKS_FILE).write_text(
+            json.dumps([[c.node_id, c.source, c.start, c.end] for c in chunks]), encoding="utf-8"
+        )
+        query_encoder = None
+        encoder_files = previous.intact_encoder_files()
+        if encoder_files is not None and _link_tree(previous.build_dir / ENCODER_DIR, tmp_dir / ENCODER_DIR):
+            # The same model's export, checked against it when it was made.
+            query_encoder = previous.manifest["query_encoder"]
+            known.update(encoder_files)
+        return doc_entries, known, bm25, query_encoder
+
+    def _previous(self) -> "_Previous":
+        """What the next build may reuse: the current build's documents, from memory when this
+        store loaded or built that very build (checked then), else from disk (checked now)."""
+        build_dir, manifest = self._reusable_build()
+        if manifest is None:
+            return _Previous.none()
+        snapshot = self._snapshot
+        if snapshot is not None and snapshot.build_id == manifest["build"]:
+            previous = _Previous(build_dir, manifest, snapshot.parts, trusted=True)
+            previous.vocabulary = snapshot.vocabulary
+            return previous
+        return _Previous(build_dir, manifest, {}, trusted=False)
 
     def _reusable_build(self) -> tuple[Path | None, dict | None]:
         """The current build and its manifest when its documents can be reused (same format,
@@ -455,104 +487,198 @@ def articles_by_name(articles: list[Article]) -> dict[str, Article]:
     return {a.source: a for a in articles}
 
 
-def _all_sentences(articles: list[Article]) -> list[Span]:
-    return [span for article in sorted(articles, key=lambda a: a.source) for span in sentence_spans(article)]
+def _chunk_text(parts: list["_Part"], chunk: Chunk) -> str:
+    article = next(p.article for p in parts if p.article.source == chunk.source)
+    return article.text[chunk.start : chunk.end]
 
 
-def chunk_ranges(article: Article, settings: Settings) -> list[tuple[int, int]]:
-    """The (start, end) of each chunk of ``article`` under ``settings``' chunking."""
-    sentences = sentence_spans(article)
-    return [
-        (span.start, span.end)
-        for span, _ in chunk_spans(sentences, settings.chunk_max_chars, settings.chunk_overlap_sentences)
-    ]
+@dataclass
+class _Part:
+    """One document as the index holds it: its text, chunk and sentence spans, each chunk's
+    BM25 terms and vector, and where its stored copy lies (to be hard-linked, not rewritten)."""
+
+    article: Article
+    spans: list[tuple[int, int]]
+    sentences: list[Span]
+    terms: list[list[str]]
+    vectors: np.ndarray | None = None
+    stored_in: Path | None = None
+    stored_entry: dict | None = None
+    #: ``terms`` as ids of `vocabulary` (`Vocabulary.encode`), mapped once per store.
+    term_ids: tuple[np.ndarray, np.ndarray] | None = None
+    vocabulary: Vocabulary | None = None
+    _chunks: list[Chunk] | None = dataclasses.field(default=None, repr=False)
+
+    @classmethod
+    def of(cls, article: Article, settings: Settings) -> "_Part":
+        """A newly read document, chunked and tokenized (not yet embedded)."""
+        sentences = sentence_spans(article)
+        spans = [
+            (span.start, span.end)
+            for span, _ in chunk_spans(sentences, settings.chunk_max_chars, settings.chunk_overlap_sentences)
+        ]
+        return cls(article, spans, sentences, chunk_terms([article.text[s:e] for s, e in spans]))
+
+    @property
+    def stored_name(self) -> str:
+        return f"{DOCUMENTS_DIR}/{self.article.sha256}.json"
+
+    def chunk_texts(self) -> list[str]:
+        return [self.article.text[start:end] for start, end in self.spans]
+
+    def chunks(self) -> list[Chunk]:
+        if self._chunks is None:  # made once per document, not once per build
+            source = self.article.source
+            self._chunks = [Chunk(f"{source}#{n}", source, start, end) for n, (start, end) in enumerate(self.spans)]
+        return self._chunks
+
+    def encoded_terms(self, vocabulary: Vocabulary) -> tuple[np.ndarray, np.ndarray]:
+        if self.vocabulary is not vocabulary:
+            self.term_ids, self.vocabulary = vocabulary.encode(self.terms), vocabulary
+        return self.term_ids
+
+    def named(self, source: str) -> "_Part":
+        """The same content under another file name (a renamed or moved file)."""
+        if source == self.article.source:
+            return self
+        return dataclasses.replace(
+            self,
+            _chunks=None,
+            article=dataclasses.replace(self.article, source=source),
+            sentences=[Span(source, s.start, s.end) for s in self.sentences],
+        )
+
+    def link_into(self, build_dir: Path) -> bool:
+        """Hard-link the stored copy from the build it came from; False when it must be written."""
+        if self.stored_in is None or self.stored_entry is None:
+            return False
+        try:
+            os.link(os.path.join(self.stored_in, self.stored_name), os.path.join(build_dir, self.stored_name))
+        except OSError:
+            return False
+        return True
+
+    def write_into(self, build_dir: Path) -> None:
+        """The document's text as cited, its metadata, sentence and chunk spans and each chunk's
+        terms, named by the file's sha256 so the next build can reuse them. (Sentences and terms
+        follow from the text; they are stored so that neither a load nor the next build has to
+        split and tokenize every document again.)"""
+        article = self.article
+        record = {
+            "kind": article.kind,
+            "date": article.date,
+            "body_start": article.body_start,
+            "page_starts": list(article.page_starts),
+            "stated_title": article.stated_title,
+            "chunks": [list(span) for span in self.spans],
+            "sentences": [[s.start, s.end] for s in self.sentences],
+            "terms": self.terms,
+            "text": article.text,
+        }
+        (build_dir / self.stored_name).write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
 
 
-def make_nodes(articles: list[Article], settings: Settings) -> list:
-    """One LlamaIndex ``TextNode`` per chunk of ``articles``, carrying its source and exact span."""
-    return make_nodes_from_spans(
-        [(article, chunk_ranges(article, settings)) for article in sorted(articles, key=lambda a: a.source)]
-    )
-
-
-def make_nodes_from_spans(chunked: list[tuple[Article, list[tuple[int, int]]]]) -> list:
-    """One ``TextNode`` per (article, chunk span), in the order given."""
-    from llama_index.core.schema import TextNode
-
-    nodes = []
-    for article, spans in chunked:
-        for n, (start, end) in enumerate(spans):
-            nodes.append(
-                TextNode(
-                    id_=f"{article.source}#{n}",
-                    text=article.text[start:end],
-                    start_char_idx=start,
-                    end_char_idx=end,
-                    metadata={"source": article.source, "date": article.date or ""},
-                    excluded_embed_metadata_keys=["source", "date"],
-                    excluded_llm_metadata_keys=["source", "date"],
-                )
-            )
-    return nodes
-
-
-def _write_stored_document(directory: Path, article: Article, spans: list[tuple[int, int]]) -> None:
-    """The document's text as cited, its metadata and chunk spans, named by the file's sha256
-    so the next build can reuse them."""
-    record = {
-        "kind": article.kind,
-        "date": article.date,
-        "body_start": article.body_start,
-        "page_starts": list(article.page_starts),
-        "stated_title": article.stated_title,
-        "chunks": [list(span) for span in spans],
-        "text": article.text,
-    }
-    (directory / f"{article.sha256}.json").write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
-
-
-def _link_stored_document(previous_dir: Path, directory: Path, sha256: str) -> bool:
-    try:
-        os.link(previous_dir / DOCUMENTS_DIR / f"{sha256}.json", directory / f"{sha256}.json")
-    except OSError:
-        return False
-    return True
-
-
-def _read_stored_document(build_dir: Path, source: str, entry: dict) -> tuple[Article, list[tuple[int, int]]]:
+def _read_part(build_dir: Path, source: str, entry: dict) -> _Part:
+    """A document's stored copy (vectors not included: they live in the FAISS index)."""
     record = json.loads((build_dir / DOCUMENTS_DIR / f"{entry['sha256']}.json").read_text(encoding="utf-8"))
     article = Article(
         source=source, text=record["text"], date=record["date"], body_start=record["body_start"],
         kind=record["kind"], page_starts=tuple(record["page_starts"]), sha256=entry["sha256"],
         stated_title=record["stated_title"],
     )
-    return article, [tuple(span) for span in record["chunks"]]
+    spans = [tuple(span) for span in record["chunks"]]
+    terms = record["terms"]
+    if len(terms) != len(spans):
+        raise ValueError(f"{len(spans)} chunks but terms for {len(terms)}")
+    return _Part(article, spans, [Span(source, s, e) for s, e in record["sentences"]], terms)
 
 
-class _StoredVectors:
-    """The previous build's vectors, read back from its FAISS index (flat and HNSW-flat
-    indexes store them exactly), after checking the file against the manifest."""
+@dataclass(frozen=True)
+class _Snapshot:
+    """The documents of a build this store loaded or wrote itself."""
 
-    def __init__(self, build_dir: Path, manifest: dict) -> None:
-        self.build_dir, self.manifest = build_dir, manifest
-        self._all = None
+    build_id: str
+    parts: dict[str, _Part]  # by sha256
+    vocabulary: Vocabulary  # the one its parts' terms are (or will be) encoded with
 
-    def rows(self, first: int, count: int) -> np.ndarray:
-        if isinstance(self._all, Exception):
-            raise self._all  # checked once: a damaged file is not read again per document
-        if self._all is None:
+
+class _Previous:
+    """The previous build's reusable documents: from a `_Snapshot` (trusted: checked when
+    loaded or written), or read from disk, each file checked against the manifest first."""
+
+    def __init__(self, build_dir: Path | None, manifest: dict | None, parts: dict[str, _Part], trusted: bool):
+        self.build_dir, self.manifest, self._parts, self.trusted = build_dir, manifest, parts, trusted
+        self._by_sha = {e["sha256"]: (source, e) for source, e in (manifest or {}).get("documents", {}).items()}
+        self._vectors = None
+        self.vocabulary = Vocabulary()
+
+    @classmethod
+    def none(cls) -> "_Previous":
+        return cls(None, None, {}, trusted=True)
+
+    def part(self, sha256: str, source: str) -> _Part | None:
+        """The stored document with this content (under ``source``), or None to read it anew."""
+        if self.trusted:
+            part = self._parts.get(sha256)
+            return part.named(source) if part is not None else None
+        found = self._by_sha.get(sha256)
+        if found is None:
+            return None
+        stored_source, entry = found
+        try:
+            name = f"{DOCUMENTS_DIR}/{sha256}.json"
+            _check_files(self.build_dir, {name: self.manifest["files"][name]})
+            part = _read_part(self.build_dir, stored_source, entry)
+            part.vectors = self._rows(*entry["chunks"])
+            if len(part.spans) != len(part.vectors):
+                raise ValueError(f"{len(part.spans)} chunks but {len(part.vectors)} stored vectors")
+            part.stored_in, part.stored_entry = self.build_dir, self.manifest["files"][name]
+        except (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexCorrupt) as err:
+            log.warning("Re-reading %s: its stored copy is unusable (%s)", source, err)
+            return None
+        return part.named(source)
+
+    def _rows(self, first: int, count: int) -> np.ndarray:
+        """Vectors read back from the previous FAISS index (flat and HNSW-flat indexes store
+        them exactly), the file checked once, not per document."""
+        if isinstance(self._vectors, Exception):
+            raise self._vectors
+        if self._vectors is None:
             import faiss
 
             try:
                 _check_files(self.build_dir, {FAISS_FILE: self.manifest["files"][FAISS_FILE]})
                 index = faiss.read_index(str(self.build_dir / FAISS_FILE))
-                self._all = index.reconstruct_n(0, index.ntotal)
+                self._vectors = index.reconstruct_n(0, index.ntotal)
             except (IndexCorrupt, KeyError, RuntimeError) as err:
-                self._all = err
+                self._vectors = err
                 raise
-        if first + count > len(self._all):
-            raise ValueError(f"rows {first}..{first + count} past the {len(self._all)} stored vectors")
-        return self._all[first : first + count]
+        if first + count > len(self._vectors):
+            raise ValueError(f"rows {first}..{first + count} past the {len(self._vectors)} stored vectors")
+        return self._vectors[first : first + count]
+
+    def intact_encoder_files(self) -> dict | None:
+        """The manifest entries of the previous build's ONNX export when it can be reused as
+        it is (one exists and, unless trusted, every file matches its checksum), else None."""
+        manifest = self.manifest
+        if not manifest or manifest.get("query_encoder", {}).get("kind") != "onnx":
+            return None
+        files = {k: v for k, v in manifest.get("files", {}).items() if k.startswith(ENCODER_DIR + "/")}
+        if not self.trusted:
+            try:
+                _check_files(self.build_dir, files)
+            except IndexCorrupt:
+                return None
+        return files or None
+
+
+def _write_faiss(index, path: Path) -> None:
+    """Where and how LlamaIndex's ``FaissVectorStore.persist`` writes it, so that
+    ``FaissVectorStore.from_persist_dir`` opens the build too."""
+    import faiss
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    faiss.write_index(index, str(path))
 
 
 def embed_texts(embedder, texts: list[str], progress: bool) -> np.ndarray:
@@ -587,54 +713,6 @@ def embed_texts(embedder, texts: list[str], progress: bool) -> np.ndarray:
     return out
 
 
-def _persist_storage(nodes: list, vectors: np.ndarray, storage_dir: Path, vector_spec: dict):
-    """The (already embedded) chunks indexed with LlamaIndex over FAISS and persisted, so
-    LlamaIndex's own retrievers can open the same index; returns the FAISS index."""
-    from llama_index.core import StorageContext, VectorStoreIndex
-    from llama_index.core.embeddings import MockEmbedding
-    from llama_index.vector_stores.faiss import FaissVectorStore
-
-    for node, vector in zip(nodes, vectors):
-        node.embedding = vector.tolist()
-    faiss_index = new_index(vector_spec, vectors.shape[1])
-    storage = StorageContext.from_defaults(vector_store=FaissVectorStore(faiss_index=faiss_index))
-    # Every node carries its vector: LlamaIndex wants an embedding model but never calls it
-    # here, so the build needs the real one only for new documents.
-    never_called = MockEmbedding(embed_dim=vectors.shape[1])
-    index = VectorStoreIndex(nodes, storage_context=storage, embed_model=never_called, show_progress=False)
-    # Questions map FAISS rows to chunks through chunks.json, which is in node order.
-    rows = index.index_struct.nodes_dict
-    if any(rows.get(str(i)) != node.node_id for i, node in enumerate(nodes)):
-        raise RuntimeError("LlamaIndex stored the chunks in the FAISS index out of order")
-    storage.persist(persist_dir=str(storage_dir))
-    return faiss_index
-
-
-def _persist_bm25(nodes: list, bm25_dir: Path):
-    """LlamaIndex's BM25 retriever over the chunks, persisted; returns its bm25s model."""
-    import Stemmer
-    from llama_index.retrievers.bm25 import BM25Retriever
-
-    _quiet_bm25s()
-    retriever = BM25Retriever.from_defaults(
-        nodes=nodes, stemmer=Stemmer.Stemmer(BM25_LANGUAGE), language=BM25_LANGUAGE,
-        token_pattern=BM25_TOKEN_PATTERN,
-    )
-    retriever.persist(str(bm25_dir), show_progress=False)
-    return retriever.bm25
-
-
-def _load_bm25(bm25_dir: Path):
-    import bm25s
-
-    _quiet_bm25s()
-    return bm25s.BM25.load(str(bm25_dir), load_corpus=False, show_progress=False)
-
-
-def _quiet_bm25s() -> None:
-    logging.getLogger("bm25s").setLevel(logging.WARNING)  # it sets itself to DEBUG on import
-
-
 def _prepare_query_encoder(embedder, directory: Path, previous: Path | None, texts: list[str], vectors) -> dict:
     """Export the model for questions (or reuse the previous build's export) and check it
     reproduces ``vectors``. Returns the manifest entry."""
@@ -659,19 +737,6 @@ def _prepare_query_encoder(embedder, directory: Path, previous: Path | None, tex
     return {"kind": "onnx", "max_difference": difference, "checked_texts": len(texts[probe])}
 
 
-def _intact_encoder(build_dir: Path | None, manifest: dict | None) -> bool:
-    """Whether the build's ONNX export can be reused as it is: one exists and every file of
-    it matches the manifest's checksum."""
-    if not manifest or manifest.get("query_encoder", {}).get("kind") != "onnx":
-        return False
-    files = {k: v for k, v in manifest.get("files", {}).items() if k.startswith(ENCODER_DIR + "/")}
-    try:
-        _check_files(build_dir, files)
-    except IndexCorrupt:
-        return False
-    return True
-
-
 def _link_tree(source: Path, target: Path) -> bool:
     """Hard-link (or copy) the files of ``source`` into ``target``; False when there is nothing."""
     if not source.is_dir():
@@ -690,11 +755,14 @@ def _describe_files(build_dir: Path, known: dict | None = None) -> dict:
     of files hard-linked from the previous build (the same bytes), which are not read again."""
     known = known or {}
     out = {}
-    for path in sorted(build_dir.rglob("*")):
-        if path.is_file():
-            name = path.relative_to(build_dir).as_posix()
-            out[name] = known.get(name) or {"bytes": path.stat().st_size, "crc32": _crc32(path)}
-    return out
+    root = str(build_dir)
+    for folder, _dirs, names in os.walk(root):
+        prefix = os.path.relpath(folder, root).replace(os.sep, "/")
+        for name in names:
+            relative = name if prefix == "." else f"{prefix}/{name}"
+            path = os.path.join(folder, name)
+            out[relative] = known.get(relative) or {"bytes": os.path.getsize(path), "crc32": _crc32(path)}
+    return dict(sorted(out.items()))
 
 
 def _check_files(build_dir: Path, files: dict | None) -> None:

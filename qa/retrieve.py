@@ -1,8 +1,9 @@
-"""Hybrid retrieval of chunks: FAISS (dense) and BM25 (lexical), fused by relative score.
+"""Hybrid retrieval of chunks: dense and lexical candidates, fused by relative score.
 
 On this corpus BM25 already ranks the right chunk first for most factual
 questions; the dense side catches paraphrases that share few words with the
-text. `Retriever` hides which of the three modes is in use.
+text. `Retriever` hides which of the three modes is in use, and which store the
+candidates come from (`qa.stores`: the index's files by default, or a PostgreSQL database).
 
 The index is built by LlamaIndex (its FAISS vector store and its BM25
 retriever, `qa.index`), and questions are answered from those same persisted
@@ -15,12 +16,10 @@ two on every eval question).
 
 from __future__ import annotations
 
-import threading
 from dataclasses import dataclass
 
-import numpy as np
-
-from qa.index import BM25_LANGUAGE, BM25_TOKEN_PATTERN, CorpusIndex
+from qa.index import CorpusIndex
+from qa.stores.files import FileSearch
 from qa.vector_search import use_search_threads
 
 #: Share of the dense list in the fused score (BM25 gets the rest).
@@ -51,23 +50,24 @@ class Retriever:
     '002_626d0c358e0fb90a.txt'
     """
 
-    def __init__(self, index: CorpusIndex, mode: str, top_k: int, stemmer) -> None:
+    def __init__(self, index: CorpusIndex, mode: str, top_k: int, search) -> None:
         self._index = index
+        self._search = search
         self.mode = mode
         self.top_k = top_k
-        self._stemmer = stemmer
-        self._stemmer_lock = threading.Lock()  # PyStemmer objects are not thread-safe
         depth = top_k * RESERVE_FACTOR
         self._depth = depth
         self._candidates = min(depth * CANDIDATE_FACTOR if mode == "hybrid" else depth, len(index.chunks))
 
     @classmethod
-    def from_index(cls, index: CorpusIndex, mode: str = "hybrid", top_k: int = 6) -> "Retriever":
-        """A retriever over ``index``; sets FAISS to its question-time threads (`use_search_threads`)."""
-        import Stemmer
-
-        use_search_threads()
-        return cls(index, mode, top_k, Stemmer.Stemmer(BM25_LANGUAGE))
+    def from_index(cls, index: CorpusIndex, mode: str = "hybrid", top_k: int = 6, search=None) -> "Retriever":
+        """A retriever over ``index``, its candidates from ``search`` (anything with ``dense``
+        and ``lexical`` as `qa.stores.files.FileSearch` has them; by default the index's own
+        files, with FAISS set to its question-time threads)."""
+        if search is None:
+            use_search_threads()
+            search = FileSearch(index)
+        return cls(index, mode, top_k, search)
 
     def retrieve(self, query: str, query_embedding) -> list[RetrievedChunk]:
         """Chunks for ``query``, best first: ``top_k`` of them, then up to as many in reserve.
@@ -76,9 +76,9 @@ class Retriever:
         """
         lists = []
         if self.mode in ("dense", "hybrid"):
-            lists.append(self._dense(np.asarray(query_embedding, dtype=np.float32)))
+            lists.append(self._search.dense(query_embedding, self._candidates))
         if self.mode in ("bm25", "hybrid"):
-            lists.append(self._bm25(query))
+            lists.append(self._search.lexical(query, self._candidates))
         ranked = lists[0] if len(lists) == 1 else fuse(lists, [DENSE_WEIGHT, 1.0 - DENSE_WEIGHT])
         chunks = self._index.chunks
         return [
@@ -92,36 +92,6 @@ class Retriever:
             )
             for rank, (row, score) in enumerate(ranked[: self._depth])
         ]
-
-    def _dense(self, vector: np.ndarray) -> list[tuple[int, float]]:
-        scores, rows = self._index.faiss_index.search(vector[np.newaxis, :], self._candidates)
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
-
-    def _bm25(self, query: str) -> list[tuple[int, float]]:
-        import bm25s
-
-        with self._stemmer_lock:
-            [tokens] = bm25s.tokenize(
-                query, stemmer=self._stemmer, token_pattern=BM25_TOKEN_PATTERN, return_ids=False, show_progress=False
-            )
-        bm25 = self._index.bm25
-        scores = bm25.get_scores(tokens) if tokens else np.zeros(int(bm25.scores["num_docs"]), dtype=np.float32)
-        rows = top_rows(scores, self._candidates)
-        return [(int(r), float(scores[r])) for r in rows]
-
-
-def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Rows of the ``k`` highest scores, highest first, ties by row.
-
-    bm25s's own top-k (``np.argpartition(scores, -k)``) takes milliseconds on a large corpus,
-    where nearly every score is 0: introselect degrades on long runs of equal values.
-    Partitioning the negated scores does not, and gives the same rows for every score above 0.
-    """
-    k = min(k, len(scores))
-    if k == 0:
-        return np.zeros(0, dtype=np.int64)
-    rows = np.argpartition(-scores, k - 1)[:k]
-    return rows[np.lexsort((rows, -scores[rows]))]
 
 
 def fuse(lists: list[list[tuple[int, float]]], weights: list[float]) -> list[tuple[int, float]]:

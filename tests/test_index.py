@@ -337,13 +337,13 @@ def test_open_rebuilds_a_corrupt_index_and_answers_correctly(index_copy, small_s
 def test_build_interrupted_while_writing_leaves_the_previous_index_loadable(index_copy, small_seeds, embedder, monkeypatch):
     manifest_before = (index_copy / MANIFEST_NAME).read_bytes()
     builds_before = build_dirs(index_copy)
-    real = index_module._persist_storage
+    real = index_module._write_faiss
 
-    def persist_then_interrupt(nodes, vectors, storage_dir, vector_spec):
-        real(nodes, vectors, storage_dir, vector_spec)  # half the files are on disk when Ctrl-C lands
+    def write_then_interrupt(index, path):
+        real(index, path)  # half the files are on disk when Ctrl-C lands
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(index_module, "_persist_storage", persist_then_interrupt)
+    monkeypatch.setattr(index_module, "_write_faiss", write_then_interrupt)
     settings = small_settings(small_seeds, index_copy)
     with pytest.raises(KeyboardInterrupt):
         IndexStore(index_copy, settings).build(load_corpus(small_seeds), embedder, progress=False)

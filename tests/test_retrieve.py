@@ -15,7 +15,7 @@ import pytest
 from qa.encoder import OnnxEncoder, SentenceTransformerEncoder
 from qa.engine import QAEngine
 from qa.evaluation.dataset import load_questions
-from qa.index import BM25_DIR, STORAGE_DIR
+from qa.llamaindex_view import bm25_retriever, vector_index as llama_vector_index
 from qa.onnx_export import EXPORT_TOLERANCE
 from qa.retrieve import CANDIDATE_FACTOR, DENSE_WEIGHT, RESERVE_FACTOR, Retriever
 
@@ -27,22 +27,16 @@ def questions() -> list[str]:
 
 @pytest.fixture(scope="module")
 def llama_retrievers(engine, settings):
-    """LlamaIndex's own retrievers, loaded from the same persisted build."""
-    from llama_index.core import StorageContext, load_index_from_storage
+    """LlamaIndex's own retrievers, opened on the same persisted build."""
     from llama_index.core.llms import MockLLM
     from llama_index.core.retrievers import QueryFusionRetriever
-    from llama_index.retrievers.bm25 import BM25Retriever
-    from llama_index.vector_stores.faiss import FaissVectorStore
 
     build = settings.index_dir / engine._index.manifest["build"]
-    vector_store = FaissVectorStore.from_persist_dir(str(build / STORAGE_DIR))
-    storage = StorageContext.from_defaults(vector_store=vector_store, persist_dir=str(build / STORAGE_DIR))
-    vector_index = load_index_from_storage(storage, embed_model=engine.embedder)
+    vector_index = llama_vector_index(engine._index, build, engine.embedder)
     depth = settings.top_k * RESERVE_FACTOR
     n = len(engine._index.chunks)
     dense = vector_index.as_retriever(similarity_top_k=min(depth * CANDIDATE_FACTOR, n))
-    bm25 = BM25Retriever.from_persist_dir(str(build / BM25_DIR))
-    bm25.similarity_top_k = min(depth * CANDIDATE_FACTOR, n)
+    bm25 = bm25_retriever(engine._index, build, min(depth * CANDIDATE_FACTOR, n))
     fused = QueryFusionRetriever(
         [dense, bm25], mode="relative_score", retriever_weights=[DENSE_WEIGHT, 1 - DENSE_WEIGHT],
         similarity_top_k=depth, num_queries=1, use_async=False, llm=MockLLM(),
@@ -80,12 +74,9 @@ def test_fast_dense_search_is_llamaindex_vector_retrieval(engine, questions, lla
 
 
 def test_fast_bm25_ranking_is_llamaindex_bm25_for_every_matching_chunk(engine, settings, questions):
-    from llama_index.retrievers.bm25 import BM25Retriever
-
     build = settings.index_dir / engine._index.manifest["build"]
-    plain = BM25Retriever.from_persist_dir(str(build / BM25_DIR))
     retriever = Retriever.from_index(engine._index, "bm25", engine.settings.top_k)
-    plain.similarity_top_k = retriever._depth
+    plain = bm25_retriever(engine._index, build, retriever._depth)
     for question in questions:
         ours = [(-round(c.score, 5), c.node_id) for c in retriever.retrieve(question, None) if c.score > 0]
         theirs = [(-round(r.score, 5), r.node.node_id) for r in plain.retrieve(question) if r.score > 0]

@@ -12,6 +12,7 @@ is moved into the folder's ``.removed/`` directory, not deleted.
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import os
@@ -26,6 +27,9 @@ from qa.corpus.formats import MAX_BYTES, kind_of, read_document, supported_suffi
 from qa.errors import CorpusError, DocumentError
 
 log = logging.getLogger("qa.corpus")
+
+#: A file modified more recently than this is hashed again on every scan (see `_sha256_of`).
+RACY_SECONDS = 2
 
 #: Where removed documents go, inside the corpus folder (skipped by scans, like every
 #: hidden file and folder).
@@ -94,8 +98,8 @@ class CorpusFolder:
         self.check()
         scan = Scan()
         first_by_hash: dict[str, str] = {}
-        for path in sorted(self._walk(), key=lambda p: _source_of(self.root, p)):
-            source = _source_of(self.root, path)
+        for source, path, stat in sorted(self._walk(), key=lambda found: found[0]):
+            size = stat.st_size
             kind = kind_of(path.name)
             if kind is None:
                 if path.name != DESCRIPTION_FILE:
@@ -104,13 +108,12 @@ class CorpusFolder:
                     scan.unsupported.append(message)
                 continue
             try:
-                size = path.stat().st_size
                 if size > MAX_BYTES[kind]:
                     raise DocumentError(
                         f"{str(path)!r} is {size:,} bytes, over the {MAX_BYTES[kind]:,}-byte limit for a .{kind} "
                         "document; split it into smaller documents."
                     )
-                digest = _sha256_of(path)
+                digest = _sha256_of(path, stat)
             except DocumentError as err:
                 scan.skipped.append(f"{source}: {err}")
                 continue
@@ -132,14 +135,20 @@ class CorpusFolder:
             )
         return scan
 
-    def _walk(self):
-        for dirpath, dirnames, filenames in os.walk(self.root, followlinks=False):
-            dirnames[:] = sorted(d for d in dirnames if not d.startswith((".", "__")))
-            for name in filenames:
-                if not name.startswith("."):
-                    path = Path(dirpath) / name
-                    if path.is_file():
-                        yield path
+    def _walk(self, folder: Path | None = None, prefix: str = ""):
+        """(source, path, os.stat_result) of every file, hidden files and folders left out. os.scandir
+        gives each entry's type and size without a call per file (adding a document while the
+        chat runs scans the whole folder)."""
+        folder = self.root if folder is None else folder
+        with os.scandir(folder) as entries:
+            for entry in entries:
+                if entry.name.startswith("."):
+                    continue
+                if entry.is_dir(follow_symlinks=False):
+                    if not entry.name.startswith("__"):
+                        yield from self._walk(Path(entry.path), f"{prefix}{entry.name}/")
+                elif entry.is_file():
+                    yield f"{prefix}{entry.name}", Path(entry.path), entry.stat()
 
     # -- changing the folder (the chat's "Add documents" and "Remove") -----------------
 
@@ -207,7 +216,22 @@ def _source_of(root: Path, path: Path) -> str:
     return path.relative_to(root).as_posix()
 
 
-def _sha256_of(path: Path) -> str:
+def _sha256_of(path: Path, stat: os.stat_result) -> str:
+    """The file's sha256, remembered while its size, modification time and inode stay the
+    same (the test make and rsync rely on): the chat rescans the folder on every change.
+    A file modified within `RACY_SECONDS` is hashed afresh, as git does: file times are
+    coarser than the time it takes to write a file twice."""
+    if time.time_ns() - stat.st_mtime_ns < RACY_SECONDS * 1e9:
+        return _sha256_read(str(path))
+    return _sha256_cached(str(path), stat.st_size, stat.st_mtime_ns, stat.st_ino)
+
+
+@functools.lru_cache(maxsize=1 << 16)
+def _sha256_cached(path: str, size: int, mtime_ns: int, inode: int) -> str:
+    return _sha256_read(path)
+
+
+def _sha256_read(path: str) -> str:
     digest = hashlib.sha256()
     with open(path, "rb") as handle:
         while block := handle.read(1 << 20):

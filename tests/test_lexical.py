@@ -1,0 +1,66 @@
+"""The BM25 matrix the index builds from stored terms is the one LlamaIndex's BM25Retriever
+builds from the chunks themselves, entry for entry."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from qa.lexical import Vocabulary, build_bm25, build_bm25_from_ids, chunk_terms, query_terms
+
+
+def matrix(bm25) -> dict[tuple[str, int], float]:
+    """(term, chunk) -> score, whatever the term numbering."""
+    term_of = {column: term for term, column in bm25.vocab_dict.items()}
+    scores = bm25.scores
+    return {
+        (term_of[column], int(scores["indices"][k])): float(scores["data"][k])
+        for column in range(len(scores["indptr"]) - 1)
+        for k in range(scores["indptr"][column], scores["indptr"][column + 1])
+    }
+
+
+def llamaindex_bm25(texts: list[str]):
+    from llama_index.core.schema import TextNode
+    from llama_index.retrievers.bm25 import BM25Retriever
+
+    nodes = [TextNode(id_=str(i), text=text) for i, text in enumerate(texts)]
+    return BM25Retriever.from_defaults(nodes=nodes, language="english").bm25
+
+
+EDGE_CASES = [
+    "Oil prices rose as India bought more Russian oil; oil, oil and oil.",
+    "The and of",  # stop words only: a chunk without terms
+    "Tariffs of 50 per cent were imposed on Indian goods.",
+    "\u0420\u043e\u0441\u0441\u0438\u044f and India: 2025 talks, \u20ac4 billion.",
+    "",
+]
+
+
+def test_matrix_equals_llamaindex_on_the_seed_chunks_and_edge_cases(engine):
+    index = engine._index
+    texts = [index.chunk_text(chunk) for chunk in index.chunks] + EDGE_CASES
+    ours, theirs = matrix(build_bm25(chunk_terms(texts))), matrix(llamaindex_bm25(texts))
+    assert ours.keys() == theirs.keys()
+    assert max(abs(ours[key] - theirs[key]) for key in ours) <= 1e-6
+
+
+def test_served_index_scores_questions_as_llamaindex_would(engine):
+    index = engine._index
+    theirs = llamaindex_bm25([index.chunk_text(chunk) for chunk in index.chunks])
+    for question in ["How many Indians were recruited?", "What did Lavrov say about oil and the tariffs?"]:
+        terms = query_terms(question)
+        assert np.allclose(index.bm25.get_scores(terms), theirs.get_scores(terms), atol=1e-6), question
+
+
+def test_a_vocabulary_keeps_ids_across_builds_and_the_matrix_holds_only_present_terms():
+    vocabulary = Vocabulary()
+    first = chunk_terms(["Lisbon approved a budget.", "The budget funds a library."])
+    build_bm25_from_ids(*vocabulary.encode(first), vocabulary)
+    ids_before = dict(zip(vocabulary.terms, range(len(vocabulary.terms))))
+    second = chunk_terms(["A library in Porto."])  # the Lisbon chunks removed, a new one added
+    bm25 = build_bm25_from_ids(*vocabulary.encode(second), vocabulary)
+    assert all(vocabulary.terms[i] == term for term, i in ids_before.items())
+    assert set(bm25.vocab_dict) == {"librari", "porto", ""}
+    assert matrix(bm25) == pytest.approx(matrix(build_bm25(second)))
+    assert bm25.get_scores(["lisbon"]).tolist() == [0.0]
