@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: setup chat test eval bench index browser clean
+.PHONY: setup chat chat-postgres test eval bench bench-stores index browser clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,6 +28,15 @@ index: setup
 chat: setup
 	$(BIN)/qa chat --host $(HOST) --port $(PORT)
 
+# The chat served from PostgreSQL (README "Serving many users"): a throw-away PostgreSQL 16 with
+# pgvector from the pgserver wheel under index/pgdata/ (stopped when the chat stops), the seeds
+# published into it, then `qa chat --store`.
+chat-postgres: setup
+	$(BIN)/python -c "import pgserver, subprocess, sys; \
+	uri = pgserver.get_server('index/pgdata', cleanup_mode='stop').get_uri(); print('PostgreSQL:', uri, flush=True); \
+	subprocess.run(['$(BIN)/qa', 'index', '--store', uri], check=True); \
+	sys.exit(subprocess.run(['$(BIN)/qa', 'chat', '--store', uri, '--host', '$(HOST)', '--port', '$(PORT)']).returncode)"
+
 test: setup browser
 	$(BIN)/python -m pytest
 
@@ -37,6 +46,10 @@ eval: setup
 
 bench: setup
 	$(BIN)/python benchmarks/run.py
+
+# Index folder (FAISS + bm25s) against PostgreSQL + pgvector; a throw-away server (pgserver).
+bench-stores: setup
+	$(BIN)/python benchmarks/stores.py
 
 clean:
 	rm -rf $(VENV) index/*/ index/*.json

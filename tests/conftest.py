@@ -11,6 +11,7 @@ import socket
 from pathlib import Path
 
 import pytest
+from postgres_server import postgres_server  # noqa: F401  (a session fixture: one server for every test)
 
 from qa.config import Settings
 

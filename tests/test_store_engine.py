@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 
 import pytest
-from postgres_server import postgres_server  # noqa: F401  (the fixture)
 
 from qa.cli import main
 from qa.engine import QAEngine
@@ -19,7 +18,7 @@ SAME_ANSWERS_AT_LEAST = 0.95
 
 
 @pytest.fixture(scope="module")
-def database(postgres_server, engine) -> str:  # noqa: F811
+def database(postgres_server, engine) -> str:
     uri = postgres_server.create_database("engine_store")
     with PostgresStore(uri) as store:
         publish(engine._index, store)
@@ -53,7 +52,7 @@ def test_the_served_engine_holds_no_local_search_index(served):
     assert len(served.articles) == 5
 
 
-def test_qa_index_publishes_and_qa_ask_answers_from_the_database(postgres_server, settings, capsys):  # noqa: F811
+def test_qa_index_publishes_and_qa_ask_answers_from_the_database(postgres_server, settings, capsys):
     uri = postgres_server.create_database("cli_store")
     common = ["--corpus", str(settings.seeds_dir), "--index", str(settings.index_dir), "--store", uri]
     assert main(["index", *common]) == 0
@@ -63,7 +62,7 @@ def test_qa_index_publishes_and_qa_ask_answers_from_the_database(postgres_server
     assert answer["short"].startswith("126") and not answer["abstained"]
 
 
-def test_a_rebuild_in_the_database_is_picked_up_by_a_running_engine(postgres_server, settings, engine):  # noqa: F811
+def test_a_rebuild_in_the_database_is_picked_up_by_a_running_engine(postgres_server, settings, engine):
     uri = postgres_server.create_database("rebuilt_store")
     with PostgresStore(uri) as store:
         publish(engine._index, store)

@@ -14,7 +14,7 @@ import numpy as np
 import pytest
 
 
-from postgres_server import postgres_server, start_server  # noqa: F401  (the fixture)
+from postgres_server import start_server
 
 from qa.errors import IndexChanged, IndexCorrupt, IndexMissing, StoreUnavailable
 from qa.stores.postgres import (

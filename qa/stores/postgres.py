@@ -195,6 +195,9 @@ class _Connections:
                 except psycopg.OperationalError as err:
                     if conn.broken:
                         conn.close()
+                        # The server went away since these were opened: the idle ones are
+                        # broken too, so the retry opens a fresh connection.
+                        self.close()
                         if reused and attempt == 0:
                             continue
                         raise StoreUnavailable(self._unreachable(err)) from err

@@ -1,11 +1,12 @@
 """Load generator for test_server_load.py: N `gradio_client` clients asking at once.
 
-    python load_clients.py URL CLIENTS < questions.json > results.json
+    python load_clients.py URL[,URL...] CLIENTS < questions.json > results.json
 
 ``questions.json`` is a list of ``[question, history]``; every client asks all
-of them, starting at a different one, after all clients have connected. The
-output holds one ``{"client", "question", "seconds", "reply", "error"}`` per
-request. It runs in its own process so the clients do not share the server's
+of them, starting at a different one, after all clients have connected. With
+several URLs (servers), client n talks to the n-th, round robin. The output
+holds one ``{"client", "server", "question", "began", "seconds", "reply", "error"}``
+per request (``began``: Unix time). It runs in its own process so the clients do not share the server's
 interpreter (and its lock) with it, as real users would not.
 """
 
@@ -20,23 +21,27 @@ from concurrent.futures import ThreadPoolExecutor
 from gradio_client import Client
 
 
-def run(url: str, clients: int, questions: list) -> list[dict]:
+def run(urls: list[str], clients: int, questions: list) -> list[dict]:
     start = threading.Barrier(clients)
 
     def client_run(n: int) -> list[dict]:
         # Plain HTTP on loopback: skipping the CA bundle saves ~60 ms of CPU per request.
-        client = Client(url, verbose=False, ssl_verify=False)
+        server = n % len(urls)
+        client = Client(urls[server], verbose=False, ssl_verify=False)
         start.wait()
         out = []
         for k in range(len(questions)):
             i = (n + k) % len(questions)  # staggered: every question is in flight at once
             question, history = questions[i]
-            began = time.perf_counter()
+            began, wall = time.perf_counter(), time.time()
             try:
                 reply, error = client.predict(question, history, api_name="/ask"), None
             except Exception as err:  # reported to the test, which fails on any
                 reply, error = None, f"{type(err).__name__}: {err}"
-            out.append({"client": n, "question": i, "seconds": time.perf_counter() - began, "reply": reply, "error": error})
+            out.append({
+                "client": n, "server": server, "question": i, "began": wall,
+                "seconds": time.perf_counter() - began, "reply": reply, "error": error,
+            })
         return out
 
     with ThreadPoolExecutor(clients) as pool:
@@ -44,5 +49,5 @@ def run(url: str, clients: int, questions: list) -> list[dict]:
 
 
 if __name__ == "__main__":
-    url, clients = sys.argv[1], int(sys.argv[2])
-    json.dump(run(url, clients, json.load(sys.stdin)), sys.stdout)
+    urls, clients = sys.argv[1].split(","), int(sys.argv[2])
+    json.dump(run(urls, clients, json.load(sys.stdin)), sys.stdout)
