@@ -9,9 +9,10 @@ Layout of the index directory::
         bm25/                # the bm25s score matrix, as LlamaIndex's BM25Retriever persists it
         chunks.json          # per FAISS row: node id, document, character span
         encoder/             # the model exported to ONNX, for questions (absent if it cannot be)
-        documents/<sha256>.json  # each document's text as cited (extracted, for PDF/HTML/DOCX),
-                                 # its metadata, sentence and chunk spans and each chunk's BM25
-                                 # terms, named by the file's sha256
+      documents/<variant>/<sha256>.json  # each document's text as cited (extracted, for PDF/HTML/
+                             # DOCX), its metadata, sentence and chunk spans and each chunk's BM25
+                             # terms, named by the file's sha256; shared by the builds of one
+                             # format and chunking (the variant), so a build writes only new ones
 
 The index holds what retrieval needs and nothing about answering: an answerer that
 needs artifacts of its own builds and versions them itself.
@@ -23,7 +24,7 @@ own retrievers open the same files (`qa.llamaindex_view`); ``tests/test_retrieve
 checks that they rank exactly as the fast path does.
 
 Builds are incremental: a document whose file is unchanged (same sha256, same model and
-chunking) keeps its stored text, spans and terms (hard-linked from the previous build)
+chunking) keeps its stored copy (text, spans and terms, untouched in ``documents/``)
 and its vectors (read back from the previous FAISS index, which stores them exactly);
 only new and changed documents are read, tokenized and embedded. The FAISS and BM25
 indexes are then rebuilt from all vectors and terms with numpy (`qa.lexical`), which
@@ -44,6 +45,7 @@ from __future__ import annotations
 import contextlib
 import dataclasses
 import fcntl
+import hashlib
 import json
 import logging
 import os
@@ -242,11 +244,13 @@ class IndexStore:
         if not build_dir.is_dir():
             raise IndexCorrupt(f"Index build {str(build_dir)!r} is missing; rebuild with `qa index`.")
         _check_files(build_dir, manifest.get("files"))
+        documents_dir = self.index_dir / str(manifest.get("stored_documents_dir", ""))
+        _check_files(documents_dir, manifest.get("stored_documents"))
         chunks = [Chunk(*row) for row in json.loads((build_dir / CHUNKS_FILE).read_text(encoding="utf-8"))]
         faiss_index = prepare_for_search(faiss.read_index(str(build_dir / FAISS_FILE)), manifest["vector_index"])
         bm25 = load_bm25(build_dir / BM25_DIR)
         parts = [
-            _read_part(build_dir, source, entry) for source, entry in sorted(manifest.get("documents", {}).items())
+            _read_part(documents_dir, source, entry) for source, entry in sorted(manifest.get("documents", {}).items())
         ]
         counts = manifest.get("counts", {})
         if (
@@ -263,7 +267,7 @@ class IndexStore:
         row = 0
         for part in parts:
             part.vectors = vectors[row : row + len(part.spans)]
-            part.stored_in, part.stored_entry = build_dir, manifest["files"][part.stored_name]
+            part.stored_entry = manifest["stored_documents"][part.stored_name]
             row += len(part.spans)
         encoder = manifest.get("query_encoder", {})
         index = CorpusIndex(
@@ -336,7 +340,9 @@ class IndexStore:
             build_dir = self.index_dir / build_id
             tmp_dir = Path(tempfile.mkdtemp(prefix=".tmp-", dir=self.index_dir))
             try:
-                doc_entries, known, bm25, query_encoder = self._write_text_side(tmp_dir, parts, chunks, previous)
+                doc_entries, stored_documents, known, bm25, query_encoder = self._write_text_side(
+                    tmp_dir, parts, chunks, previous
+                )
                 say(f"Embedding {len(fresh_texts)} passages of {len(fresh)} documents")
                 embed_started = time.perf_counter()
                 if fresh_texts:
@@ -381,13 +387,14 @@ class IndexStore:
                 "build_seconds": round(time.perf_counter() - started, 3),
                 "embed_seconds": round(embed_seconds, 3),
                 "files": files,
+                "stored_documents_dir": self._documents_dir.relative_to(self.index_dir).as_posix(),
+                "stored_documents": stored_documents,
             }
             # Compact: the indenting JSON encoder is pure Python, 10 ms for a thousand documents.
             _write_atomically(self.manifest_path, json.dumps(manifest) + "\n")
-            for part in parts:
-                part.stored_in, part.stored_entry = build_dir, files[part.stored_name]
             self._snapshot = _Snapshot(build_id, {p.article.sha256: p for p in parts}, previous.vocabulary)
             self._remove_old_builds(keep=build_id)
+            self._remove_unused_documents(keep=stored_documents)
         log.info("Built index %s: %s", build_id, manifest["counts"])
         return CorpusIndex(
             articles=articles_by_name([p.article for p in parts]),
@@ -401,18 +408,18 @@ class IndexStore:
         )
 
     def _write_text_side(self, tmp_dir: Path, parts: list["_Part"], chunks: list[Chunk], previous: "_Previous"):
-        """Into the build being written: the stored documents (hard-linked when unchanged), the
-        BM25 matrix, ``chunks.json`` and the ONNX export when the previous one can be reused.
-        Returns the manifest's document entries, the checksums already known, the bm25s
-        model, and the export's manifest entry (None: it must be made from the new vectors)."""
-        (tmp_dir / DOCUMENTS_DIR).mkdir()
-        doc_entries, known = {}, {}
+        """The new documents' stored copies (unchanged ones are already stored), and into the
+        build being written: the BM25 matrix, ``chunks.json`` and the ONNX export when the
+        previous one can be reused. Returns the manifest's document entries and stored
+        documents, the checksums already known, the bm25s model, and the export's manifest
+        entry (None: it must be made from the new vectors)."""
+        self._documents_dir.mkdir(parents=True, exist_ok=True)
+        doc_entries, stored, known = {}, {}, {}
         row = 0
         for part in parts:
-            if part.link_into(tmp_dir):
-                known[part.stored_name] = part.stored_entry
-            else:
-                part.write_into(tmp_dir)
+            if part.stored_entry is None:
+                part.stored_entry = part.write_into(self._documents_dir)
+            stored[part.stored_name] = part.stored_entry
             doc_entries[part.article.source] = {
                 "sha256": part.article.sha256, "kind": part.article.kind, "chunks": [row, len(part.spans)],
             }
@@ -431,7 +438,32 @@ class IndexStore:
             # The same model's export, checked against it when it was made.
             query_encoder = previous.manifest["query_encoder"]
             known.update(encoder_files)
-        return doc_entries, known, bm25, query_encoder
+        return doc_entries, dict(sorted(stored.items())), known, bm25, query_encoder
+
+    @property
+    def _documents_dir(self) -> Path:
+        """Where the documents' stored copies live, shared by every build of the same format
+        and chunking (a copy depends on nothing else): a build writes only new documents'
+        copies and the switch to it touches no unchanged one."""
+        lineage = expected_manifest(self.settings, [])
+        variant = hashlib.sha256(
+            json.dumps([lineage["format_version"], lineage["chunking"]], sort_keys=True).encode()
+        ).hexdigest()[:12]
+        return self.index_dir / DOCUMENTS_DIR / variant
+
+    def _remove_unused_documents(self, keep: dict) -> None:
+        """Stored copies no build refers to any more (removed or changed documents, another
+        chunking's, and what an interrupted build wrote)."""
+        root = self.index_dir / DOCUMENTS_DIR
+        current = self._documents_dir
+        for folder in root.iterdir():
+            if folder != current:
+                shutil.rmtree(folder, ignore_errors=True)
+        with os.scandir(current) as entries:
+            for entry in entries:
+                if entry.name not in keep:
+                    with contextlib.suppress(OSError):
+                        os.unlink(entry.path)
 
     def _previous(self) -> "_Previous":
         """What the next build may reuse: the current build's documents, from memory when this
@@ -441,10 +473,10 @@ class IndexStore:
             return _Previous.none()
         snapshot = self._snapshot
         if snapshot is not None and snapshot.build_id == manifest["build"]:
-            previous = _Previous(build_dir, manifest, snapshot.parts, trusted=True)
+            previous = _Previous(build_dir, manifest, snapshot.parts, trusted=True, index_dir=self.index_dir)
             previous.vocabulary = snapshot.vocabulary
             return previous
-        return _Previous(build_dir, manifest, {}, trusted=False)
+        return _Previous(build_dir, manifest, {}, trusted=False, index_dir=self.index_dir)
 
     def _reusable_build(self) -> tuple[Path | None, dict | None]:
         """The current build and its manifest when its documents can be reused (same format,
@@ -495,14 +527,14 @@ def _chunk_text(parts: list["_Part"], chunk: Chunk) -> str:
 @dataclass
 class _Part:
     """One document as the index holds it: its text, chunk and sentence spans, each chunk's
-    BM25 terms and vector, and where its stored copy lies (to be hard-linked, not rewritten)."""
+    BM25 terms and vector, and whether its stored copy is written."""
 
     article: Article
     spans: list[tuple[int, int]]
     sentences: list[Span]
     terms: list[list[str]]
     vectors: np.ndarray | None = None
-    stored_in: Path | None = None
+    #: The stored copy's size and CRC-32 once it is written (None: not yet).
     stored_entry: dict | None = None
     #: ``terms`` as ids of `vocabulary` (`Vocabulary.encode`), mapped once per store.
     term_ids: tuple[np.ndarray, np.ndarray] | None = None
@@ -521,7 +553,7 @@ class _Part:
 
     @property
     def stored_name(self) -> str:
-        return f"{DOCUMENTS_DIR}/{self.article.sha256}.json"
+        return f"{self.article.sha256}.json"
 
     def chunk_texts(self) -> list[str]:
         return [self.article.text[start:end] for start, end in self.spans]
@@ -548,17 +580,7 @@ class _Part:
             sentences=[Span(source, s.start, s.end) for s in self.sentences],
         )
 
-    def link_into(self, build_dir: Path) -> bool:
-        """Hard-link the stored copy from the build it came from; False when it must be written."""
-        if self.stored_in is None or self.stored_entry is None:
-            return False
-        try:
-            os.link(os.path.join(self.stored_in, self.stored_name), os.path.join(build_dir, self.stored_name))
-        except OSError:
-            return False
-        return True
-
-    def write_into(self, build_dir: Path) -> None:
+    def write_into(self, directory: Path) -> dict:
         """The document's text as cited, its metadata, sentence and chunk spans and each chunk's
         terms, named by the file's sha256 so the next build can reuse them. (Sentences and terms
         follow from the text; they are stored so that neither a load nor the next build has to
@@ -575,12 +597,17 @@ class _Part:
             "terms": self.terms,
             "text": article.text,
         }
-        (build_dir / self.stored_name).write_text(json.dumps(record, ensure_ascii=False), encoding="utf-8")
+        data = json.dumps(record, ensure_ascii=False).encode("utf-8")
+        # Atomically: a build interrupted mid-write leaves no half copy under the final name.
+        tmp = directory / f".tmp-{uuid.uuid4().hex[:8]}-{self.stored_name}"
+        tmp.write_bytes(data)
+        os.replace(tmp, directory / self.stored_name)
+        return {"bytes": len(data), "crc32": zlib.crc32(data)}
 
 
-def _read_part(build_dir: Path, source: str, entry: dict) -> _Part:
+def _read_part(documents_dir: Path, source: str, entry: dict) -> _Part:
     """A document's stored copy (vectors not included: they live in the FAISS index)."""
-    record = json.loads((build_dir / DOCUMENTS_DIR / f"{entry['sha256']}.json").read_text(encoding="utf-8"))
+    record = json.loads((documents_dir / f"{entry['sha256']}.json").read_text(encoding="utf-8"))
     article = Article(
         source=source, text=record["text"], date=record["date"], body_start=record["body_start"],
         kind=record["kind"], page_starts=tuple(record["page_starts"]), sha256=entry["sha256"],
@@ -606,8 +633,12 @@ class _Previous:
     """The previous build's reusable documents: from a `_Snapshot` (trusted: checked when
     loaded or written), or read from disk, each file checked against the manifest first."""
 
-    def __init__(self, build_dir: Path | None, manifest: dict | None, parts: dict[str, _Part], trusted: bool):
+    def __init__(
+        self, build_dir: Path | None, manifest: dict | None, parts: dict[str, _Part], trusted: bool,
+        index_dir: Path | None = None,
+    ):
         self.build_dir, self.manifest, self._parts, self.trusted = build_dir, manifest, parts, trusted
+        self._documents_dir = index_dir / str(manifest.get("stored_documents_dir", "")) if manifest else None
         self._by_sha = {e["sha256"]: (source, e) for source, e in (manifest or {}).get("documents", {}).items()}
         self._vectors = None
         self.vocabulary = Vocabulary()
@@ -626,13 +657,14 @@ class _Previous:
             return None
         stored_source, entry = found
         try:
-            name = f"{DOCUMENTS_DIR}/{sha256}.json"
-            _check_files(self.build_dir, {name: self.manifest["files"][name]})
-            part = _read_part(self.build_dir, stored_source, entry)
+            name = f"{sha256}.json"
+            stored = self.manifest["stored_documents"][name]
+            _check_files(self._documents_dir, {name: stored})
+            part = _read_part(self._documents_dir, stored_source, entry)
             part.vectors = self._rows(*entry["chunks"])
             if len(part.spans) != len(part.vectors):
                 raise ValueError(f"{len(part.spans)} chunks but {len(part.vectors)} stored vectors")
-            part.stored_in, part.stored_entry = self.build_dir, self.manifest["files"][name]
+            part.stored_entry = stored
         except (OSError, ValueError, KeyError, TypeError, RuntimeError, IndexCorrupt) as err:
             log.warning("Re-reading %s: its stored copy is unusable (%s)", source, err)
             return None

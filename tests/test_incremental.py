@@ -105,28 +105,49 @@ def test_incremental_index_equals_a_full_rebuild(live, corpus, tmp_path, engine)
     assert isinstance(live._index.faiss_index, faiss.Index)
 
 
-def test_damaged_stored_vectors_are_re_embedded_not_reused(live, corpus):
+def flip_a_vector_byte(live) -> None:
     from qa.index import FAISS_FILE
 
-    build_dir = live.settings.index_dir / live._index.manifest["build"]
-    faiss_path = build_dir / FAISS_FILE
+    faiss_path = live.settings.index_dir / live._index.manifest["build"] / FAISS_FILE
     data = bytearray(faiss_path.read_bytes())
     data[-100] ^= 0xFF  # one flipped byte inside the vectors
     faiss_path.write_bytes(bytes(data))
+
+
+def test_damaged_stored_vectors_are_re_embedded_not_reused(live, corpus):
+    """A new process checks the file and embeds again; a running engine, which checked the
+    vectors when it loaded them, writes them afresh from memory: the damage goes either way."""
+    flip_a_vector_byte(live)
     (corpus / NEW_DOC[0]).write_text(NEW_DOC[1], encoding="utf-8")
     live.refresh()
-    assert (counts(live)["documents_embedded"], counts(live)["documents_reused"]) == (4, 0)
-    answer = live.ask("How much did the repairs of the Porto bridge cost?")
+    assert (counts(live)["documents_embedded"], counts(live)["documents_reused"]) == (1, 3)
+    assert QAEngine(live.settings, embedder=live.embedder).load(progress=False).index_status == "loaded"
+
+    flip_a_vector_byte(live)
+    (corpus / NEW_DOC[0]).unlink()
+    fresh = QAEngine(live.settings, embedder=live.embedder).load(progress=False)
+    assert fresh.index_status.startswith("rebuilt")
+    assert (counts(fresh)["documents_embedded"], counts(fresh)["documents_reused"]) == (3, 0)
+    answer = fresh.ask("How much did the repairs of the Porto bridge cost?")
     assert "12 million" in (answer.short or "")
 
 
-def test_reused_documents_are_hard_links_not_copies(live, corpus):
-    old = live.settings.index_dir / live._index.manifest["build"] / "documents"
-    inodes = {p.name: p.stat().st_ino for p in old.iterdir()}
+def test_unchanged_documents_stored_copies_are_not_rewritten_and_removed_ones_go(live, corpus):
+    def stored() -> dict[str, tuple[int, int]]:
+        manifest = live._index.manifest
+        folder = live.settings.index_dir / manifest["stored_documents_dir"]
+        assert sorted(p.name for p in folder.iterdir()) == sorted(manifest["stored_documents"])
+        return {p.name: (p.stat().st_ino, p.stat().st_mtime_ns) for p in folder.iterdir()}
+
+    before = stored()
     (corpus / NEW_DOC[0]).write_text(NEW_DOC[1], encoding="utf-8")
     live.refresh()
-    new = live.settings.index_dir / live._index.manifest["build"] / "documents"
-    assert {p.name: p.stat().st_ino for p in new.iterdir() if p.name in inodes} == inodes
+    after = stored()
+    assert {name: after[name] for name in before} == before  # the very same files, untouched
+    assert len(after) == len(before) + 1
+    (corpus / NEW_DOC[0]).unlink()
+    live.refresh()
+    assert stored() == before
 
 
 def test_questions_are_answered_while_the_index_is_refreshed(live, corpus):

@@ -145,7 +145,10 @@ def test_manifest_records_format_model_chunking_and_corpus_hash(pristine_index, 
 def test_index_holds_retrieval_files_and_nothing_about_answering(pristine_index):
     manifest = json.loads((pristine_index / MANIFEST_NAME).read_text(encoding="utf-8"))
     top_level = {name.split("/")[0] for name in manifest["files"]}
-    assert top_level == {"storage", "bm25", "chunks.json", "encoder", "documents"}
+    assert top_level == {"storage", "bm25", "chunks.json", "encoder"}
+    # The documents' stored copies are shared by builds, beside them.
+    documents = pristine_index / manifest["stored_documents_dir"]
+    assert sorted(p.name for p in documents.iterdir()) == sorted(manifest["stored_documents"])
     assert "sentence_index" not in manifest
 
 

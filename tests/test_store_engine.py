@@ -4,6 +4,7 @@ store does: the seeds' whole eval set through both, against a real server."""
 from __future__ import annotations
 
 import json
+import shutil
 
 import pytest
 
@@ -52,9 +53,11 @@ def test_the_served_engine_holds_no_local_search_index(served):
     assert len(served.articles) == 5
 
 
-def test_qa_index_publishes_and_qa_ask_answers_from_the_database(postgres_server, settings, capsys):
+def test_qa_index_publishes_and_qa_ask_answers_from_the_database(postgres_server, settings, capsys, tmp_path, engine):
     uri = postgres_server.create_database("cli_store")
-    common = ["--corpus", str(settings.seeds_dir), "--index", str(settings.index_dir), "--store", uri]
+    index_dir = tmp_path / "index"
+    shutil.copytree(settings.index_dir, index_dir)  # the session engine's stays as it is
+    common = ["--corpus", str(settings.seeds_dir), "--index", str(index_dir), "--store", uri]
     assert main(["index", *common]) == 0
     assert "Published it to" in capsys.readouterr().out
     assert main(["ask", *common, "--json", "How many Indians were recruited into the Russian army?"]) == 0

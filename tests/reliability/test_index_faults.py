@@ -3,8 +3,8 @@ bytes, a manifest from another model, builds that crash part way, articles edite
 added and removed. The next start must notice, rebuild, and answer correctly; a
 half-written index is never loaded.
 
-Nothing here knows the index's layout beyond ``manifest.json`` and the ``build-*``
-directories: the files to damage are found by walking the index directory, and
+Nothing here knows the index's layout beyond ``manifest.json``, the ``build-*`` directories
+and ``documents/``: the files to damage are found by walking the index directory, and
 crashes are placed by watching the build's own writes (`DiskWatch`). The index is
 the session's `small_corpus` (two short cuts of real articles), copied before each
 test damages it, so a rebuild takes a few seconds.
@@ -59,13 +59,14 @@ def start(seeds: Path, index_dir: Path, embedder) -> QAEngine:
 
 
 def index_files(index_dir: Path) -> list[Path]:
-    """The manifest and every file of every build directory."""
-    builds = sorted(p for p in index_dir.iterdir() if p.is_dir() and p.name.startswith("build-"))
-    return [index_dir / MANIFEST] + [f for b in builds for f in sorted(b.rglob("*")) if f.is_file()]
+    """The manifest, every file of every build directory and every stored document."""
+    folders = sorted(p for p in index_dir.iterdir() if p.is_dir() and p.name.startswith(("build-", "documents")))
+    return [index_dir / MANIFEST] + [f for b in folders for f in sorted(b.rglob("*")) if f.is_file()]
 
 
 def directories(index_dir: Path) -> list[str]:
-    return sorted(p.name for p in index_dir.iterdir() if p.is_dir())
+    """Folders beside the stored documents' (the current build, and anything left behind)."""
+    return sorted(p.name for p in index_dir.iterdir() if p.is_dir() and p.name != "documents")
 
 
 @pytest.fixture(scope="module")
