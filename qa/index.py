@@ -75,7 +75,7 @@ from qa.vector_search import (
 log = logging.getLogger(__name__)
 
 #: Bump when the layout or the meaning of any persisted file changes.
-INDEX_FORMAT_VERSION = 5
+INDEX_FORMAT_VERSION = 6
 MANIFEST_NAME = "manifest.json"
 STORAGE_DIR = "storage"
 BM25_DIR = "bm25"
