@@ -148,7 +148,7 @@ class QAEngine:
     def _open_database(self):
         """The database's current build (read only: `qa index --store` writes it). Questions
         are then searched in the database; the documents' texts are held here."""
-        from qa.index import IndexStore
+        from qa.index import ENCODER_DIR, IndexStore
         from qa.stores.postgres import PostgresStore
         from qa.stores.published import DatabaseSearch, read_index
 
@@ -159,7 +159,7 @@ class QAEngine:
         # for this model (else by the model itself).
         try:
             local = IndexStore(self.settings.index_dir, self.settings).read_manifest()
-            encoder = self.settings.index_dir / local["build"] / "encoder"
+            encoder = self.settings.index_dir / local["build"] / ENCODER_DIR
             if local.get("model") == index.manifest.get("model") and local["query_encoder"]["kind"] == "onnx" and encoder.is_dir():
                 index.encoder_dir = encoder
         except (QAError, KeyError):
@@ -198,7 +198,7 @@ class QAEngine:
         self.load()
         other = copy(self)
         other.settings = self.settings.with_(retrieval=mode)
-        retriever = Retriever.from_index(self._index, mode, self.settings.top_k, search=self._serving.retriever._search)
+        retriever = Retriever.from_index(self._index, mode, self.settings.top_k, search=self._serving.retriever.search)
         other._serving = replace(self._serving, retriever=retriever)
         other._load_lock = threading.Lock()
         return other

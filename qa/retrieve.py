@@ -52,7 +52,8 @@ class Retriever:
 
     def __init__(self, index: CorpusIndex, mode: str, top_k: int, search) -> None:
         self._index = index
-        self._search = search
+        #: Where candidates come from (`qa.stores`): shared by retrievers of other modes.
+        self.search = search
         self.mode = mode
         self.top_k = top_k
         depth = top_k * RESERVE_FACTOR
@@ -76,9 +77,9 @@ class Retriever:
         """
         lists = []
         if self.mode in ("dense", "hybrid"):
-            lists.append(self._search.dense(query_embedding, self._candidates))
+            lists.append(self.search.dense(query_embedding, self._candidates))
         if self.mode in ("bm25", "hybrid"):
-            lists.append(self._search.lexical(query, self._candidates))
+            lists.append(self.search.lexical(query, self._candidates))
         ranked = lists[0] if len(lists) == 1 else fuse(lists, [DENSE_WEIGHT, 1.0 - DENSE_WEIGHT])
         chunks = self._index.chunks
         return [

@@ -157,3 +157,15 @@ def postgres_server(tmp_path_factory):
     except subprocess.SubprocessError:
         pass  # already stopped by a test
     shutil.rmtree(directory, ignore_errors=True)
+
+
+def database_with(server: PostgresServer, index, name: str) -> str:
+    """A new database of ``server`` holding ``index`` (a loaded `CorpusIndex`), published as
+    `qa index --store` publishes; returns its URI."""
+    from qa.stores.postgres import PostgresStore
+    from qa.stores.published import publish
+
+    uri = server.create_database(name)
+    with PostgresStore(uri) as store:
+        publish(index, store)
+    return uri

@@ -81,7 +81,7 @@ def test_fast_bm25_ranking_is_llamaindex_bm25_for_every_matching_chunk(engine, s
         ours = [(-round(c.score, 5), c.node_id) for c in retriever.retrieve(question, None) if c.score > 0]
         theirs = [(-round(r.score, 5), r.node.node_id) for r in plain.retrieve(question) if r.score > 0]
         # Equal scores may come in another order, and at the cut-off a tie may keep another chunk
-        # (see qa.retrieve.top_rows); chunks scoring 0 (no query word) are not compared.
+        # (see qa.stores.files.top_rows); chunks scoring 0 (no query word) are not compared.
         assert [o[0] for o in ours] == sorted(o[0] for o in ours)  # best first
         assert len(ours) == len(theirs), question
         if ours:

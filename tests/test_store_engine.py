@@ -7,6 +7,7 @@ import json
 import shutil
 
 import pytest
+from postgres_server import database_with
 
 from qa.cli import main
 from qa.engine import QAEngine
@@ -20,10 +21,7 @@ SAME_ANSWERS_AT_LEAST = 0.95
 
 @pytest.fixture(scope="module")
 def database(postgres_server, engine) -> str:
-    uri = postgres_server.create_database("engine_store")
-    with PostgresStore(uri) as store:
-        publish(engine._index, store)
-    return uri
+    return database_with(postgres_server, engine._index, "engine_store")
 
 
 @pytest.fixture(scope="module")

@@ -19,11 +19,11 @@ import time
 from pathlib import Path
 
 import pytest
+from postgres_server import database_with
 from reliability_support import answer_key, eval_questions, percentile
 
 from qa.engine import QAEngine
-from qa.stores.postgres import CONNECT_TIMEOUT_S, POOL_WAIT_S, PostgresStore
-from qa.stores.published import publish
+from qa.stores.postgres import CONNECT_TIMEOUT_S, POOL_WAIT_S
 
 SERVERS = 2
 CLIENTS = 20
@@ -46,10 +46,7 @@ TRY_AGAIN = "try again"
 
 @pytest.fixture(scope="module")
 def database(postgres_server, engine) -> str:
-    uri = postgres_server.create_database("many_servers")
-    with PostgresStore(uri) as store:
-        publish(engine._index, store)
-    return uri
+    return database_with(postgres_server, engine._index, "many_servers")
 
 
 @pytest.fixture(scope="module")
