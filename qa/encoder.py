@@ -16,7 +16,6 @@ cannot be exported.
 from __future__ import annotations
 
 import json
-import os
 import threading
 from pathlib import Path
 from typing import Protocol, Sequence
@@ -24,6 +23,7 @@ from typing import Protocol, Sequence
 import numpy as np
 
 from qa.errors import IndexCorrupt
+from qa.onnx_session import open_session
 
 #: Files of an exported encoder, inside the index build.
 ONNX_MODEL_FILE = "model.onnx"
@@ -31,9 +31,6 @@ TOKENIZER_FILE = "tokenizer.json"
 ENCODER_CONFIG_FILE = "encoder.json"
 #: Poolings an export supports (sentence-transformers' names).
 POOLINGS = ("mean", "cls")
-#: onnxruntime threads per call: the machine's cores, at most this many (more only add overhead
-#: for a one-sentence question).
-MAX_INTRA_OP_THREADS = 4
 
 
 class Encoder(Protocol):
@@ -66,18 +63,12 @@ class OnnxEncoder:
         return self
 
     def _load(self) -> None:
-        import onnxruntime
         from tokenizers import Tokenizer
 
         try:
             config = json.loads((self.directory / ENCODER_CONFIG_FILE).read_text(encoding="utf-8"))
             tokenizer = Tokenizer.from_file(str(self.directory / TOKENIZER_FILE))
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = min(os.cpu_count() or 1, MAX_INTRA_OP_THREADS)
-            options.log_severity_level = 3  # warnings about unused initialisers are noise here
-            session = onnxruntime.InferenceSession(
-                str(self.directory / ONNX_MODEL_FILE), options, providers=["CPUExecutionProvider"]
-            )
+            session = open_session(self.directory / ONNX_MODEL_FILE)
         except Exception as err:  # JSON, tokenizers and onnxruntime each fail in their own way
             raise IndexCorrupt(
                 f"Query encoder in {str(self.directory)!r} cannot be loaded ({type(err).__name__}: {err}); "

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import logging
 import threading
+from concurrent.futures import Future, ThreadPoolExecutor
 from copy import copy
 from dataclasses import dataclass, replace
 from typing import Callable
@@ -118,6 +119,7 @@ class QAEngine:
     def _open(self, progress: bool, rebuild: bool, report=None) -> None:
         from qa.retrieve import Retriever
 
+        reader = self._load_reader_meanwhile()
         if self.settings.store:
             index, search = self._open_database()
         else:
@@ -125,6 +127,7 @@ class QAEngine:
         if self._encoder is None or rebuild:
             # A refresh keeps the loaded encoder: the model, hence the export, is the same.
             self._encoder = self._question_encoder(index)
+        self._reader = reader.result()  # its ReaderError, if any, is raised here
         answerer = self._reader_answerer(index)
         retriever = Retriever.from_index(index, self.settings.retrieval, self.settings.top_k, search=search)
         self._serving = _Serving(index, retriever, answerer)
@@ -168,12 +171,27 @@ class QAEngine:
         log.info("Index %s: %s", self._database, self.index_status)
         return index, DatabaseSearch(self._database, len(index.chunks))
 
-    def _reader_answerer(self, index):
-        from qa.answering.answerer import ReaderAnswerer
+    def _load_reader_meanwhile(self) -> Future:
+        """The reader, loading in a thread of its own while the index opens: checking its
+        checksums and preparing its ONNX session take about a third of a cold `qa ask`, and
+        the index's loading leaves a core free for them (a new process's load and first answer:
+        1.32 -> 1.16 s, mean of 3 runs each on 2 cores; the imports still hold the GIL)."""
+        if self._reader is not None:
+            done: Future = Future()
+            done.set_result(self._reader)
+            return done
         from qa.answering.reader import Reader
 
-        reader = self._reader if self._reader is not None else Reader(self.settings.reader_dir).load()
-        self._reader = reader
+        pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reader-load")
+        try:
+            return pool.submit(Reader(self.settings.reader_dir).load)
+        finally:
+            pool.shutdown(wait=False)  # the submitted load runs on; the thread ends with it
+
+    def _reader_answerer(self, index):
+        from qa.answering.answerer import ReaderAnswerer
+
+        reader = self._reader
         texts = {source: article.text for source, article in index.articles.items()}
         thresholds = self._answerer.thresholds if self._answerer is not None else reader_thresholds(reader)
         return ReaderAnswerer(reader, texts, index.sentences, thresholds)
@@ -212,6 +230,16 @@ class QAEngine:
         """
         text = clean_question(question)
         query = standalone_question(text, history)
+        serving, passages = self._search(query)
+        answer = serving.answerer.answer(text, passages, query=query)
+        return replace(_with_pages(answer, serving.index.articles), question=text, query=query)
+
+    def passages(self, query: str) -> list:
+        """The passages retrieved for ``query`` (`qa.answering.answerer.Passage`), best first:
+        what `ask` reads, for studies of the answerer (`training.ranking`)."""
+        return self._search(query)[1]
+
+    def _search(self, query: str) -> tuple["_Serving", list]:
         self.load()
         from qa.answering.answerer import Passage
 
@@ -223,9 +251,7 @@ class QAEngine:
             # The database's index was rebuilt under us: serve the new one, and ask it again.
             serving = self._reload_database(serving)
             chunks = serving.retriever.retrieve(query, query_vector)
-        passages = [Passage(c.source, c.start, c.end, c.score) for c in chunks]
-        answer = serving.answerer.answer(text, passages, query=query)
-        return replace(_with_pages(answer, serving.index.articles), question=text, query=query)
+        return serving, [Passage(c.source, c.start, c.end, c.score) for c in chunks]
 
     def _reload_database(self, stale: "_Serving") -> "_Serving":
         with self._load_lock:

@@ -23,7 +23,8 @@ QUESTION = "How many Indians were recruited?"
 
 @pytest.fixture(autouse=True)
 def shared_model(monkeypatch, engine):
-    monkeypatch.setattr(qa.embedding, "load_embedder", lambda model: engine.embedder)
+    embedder = engine.embedder  # loaded before the patch: loading it calls load_embedder itself
+    monkeypatch.setattr(qa.embedding, "load_embedder", lambda model: embedder)
     for name in ("QA_SEEDS_DIR", "QA_INDEX_DIR", "QA_MODEL", "QA_RETRIEVAL"):
         monkeypatch.delenv(name, raising=False)
 

@@ -358,7 +358,8 @@ def test_package_ask_uses_the_index_dir_from_the_environment(monkeypatch, tmp_pa
     monkeypatch.setenv("QA_SEEDS_DIR", str(SEEDS_DIR))
     for name in ("QA_MODEL", "QA_RETRIEVAL"):
         monkeypatch.delenv(name, raising=False)
-    monkeypatch.setattr(qa.embedding, "load_embedder", lambda model: engine.embedder)  # skip a second model load
+    embedder = engine.embedder  # loaded before the patch: loading it calls load_embedder itself
+    monkeypatch.setattr(qa.embedding, "load_embedder", lambda model: embedder)  # skip a second model load
     monkeypatch.setattr(qa, "_default", None)
 
     answer = qa.ask(EXAMPLE)

@@ -63,7 +63,8 @@ export matches torch to {export_diff:.1e} in every logit.
 
 Abstention thresholds (calibrated on the NYT calibration split and the seeds' dev split only,
 `calibration.md`): answer when the best reading's confidence (span score over the no-answer
-score, plus the passage's retrieval prior) is ≥ **{answer_threshold}**; stop reading after the
+score, plus the passage's retrieval prior and its sentence's support: `qa/answering/answerer.py`)
+is ≥ **{answer_threshold}**; stop reading after the
 first passages when one is ≥ **{confident}**. Figures through the whole
 pipeline are in `evals/README.md`.
 

@@ -52,7 +52,7 @@ def _figures(text: str) -> set[str]:
     return {m.group(0).replace(",", "") for m in _FIGURE.finditer(fold(text))}
 
 
-def _prefix(word: str) -> str:
+def word_prefix(word: str) -> str:
     """All but the last few letters of ``word``: "Indians" -> "indi", "Ukrainian" -> "ukrain"."""
     return word if len(word) <= NAME_PREFIX_MIN else word[: max(NAME_PREFIX_MIN, len(word) - NAME_SUFFIX_CHARS)]
 
@@ -64,7 +64,7 @@ def _name_prefixes(question: str) -> set[str]:
         for word in name.split("-"):  # "India-Russia" names India and Russia
             if len(word) < MIN_NAME_CHARS or any(ch.isdigit() for ch in word) or word in NOT_CONTENT:
                 continue
-            out.add(_prefix(word))
+            out.add(word_prefix(word))
     return out
 
 
@@ -77,4 +77,4 @@ def missing_terms(question: str, article: ArticleTerms) -> set[str]:
 def shares_no_word(query: str, article: ArticleTerms) -> bool:
     """Whether none of the words ``query`` looks for occurs in the article (a prefix of all
     but the last few letters of a word counts, as for names)."""
-    return not any(article.has_word_starting(_prefix(w)) for w in content_words(query))
+    return not any(article.has_word_starting(word_prefix(w)) for w in content_words(query))

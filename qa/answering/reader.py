@@ -17,7 +17,6 @@ from __future__ import annotations
 
 import hashlib
 import json
-import os
 import threading
 from dataclasses import dataclass
 from pathlib import Path
@@ -26,6 +25,7 @@ from typing import Sequence
 import numpy as np
 
 from qa.errors import ModelError
+from qa.onnx_session import open_session
 
 #: Files of a shipped reader.
 MODEL_FILE = "model.onnx"
@@ -38,9 +38,6 @@ FORMAT = 1
 MAX_ANSWER_TOKENS = 30
 #: Spans kept per window (best first), for answers that other passages confirm or contradict.
 SPANS_PER_WINDOW = 3
-#: onnxruntime threads: the machine's cores, at most this many (a batch of a few windows
-#: gains nothing from more).
-MAX_THREADS = 4
 
 
 class ReaderError(ModelError):
@@ -93,7 +90,6 @@ class Reader:
         return self
 
     def _load(self) -> None:
-        import onnxruntime
         from tokenizers import Tokenizer
 
         config_path = self.directory / CONFIG_FILE
@@ -117,12 +113,7 @@ class Reader:
             tokenizer.enable_truncation(
                 max_length=int(config["max_tokens"]), stride=int(config["stride"]), strategy="only_second"
             )
-            options = onnxruntime.SessionOptions()
-            options.intra_op_num_threads = min(os.cpu_count() or 1, MAX_THREADS)
-            options.inter_op_num_threads = 1
-            session = onnxruntime.InferenceSession(
-                str(self.directory / MODEL_FILE), options, providers=["CPUExecutionProvider"]
-            )
+            session = open_session(self.directory / MODEL_FILE)
         except Exception as err:  # onnxruntime and tokenizers raise their own types
             raise ReaderError(f"the reader in {self.directory} cannot be loaded ({type(err).__name__}: {err})") from err
         self.config = config
