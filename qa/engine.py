@@ -119,7 +119,7 @@ class QAEngine:
     def _open(self, progress: bool, rebuild: bool, report=None) -> None:
         from qa.retrieve import Retriever
 
-        reader = self._load_reader_meanwhile()
+        reader = self._load_reader_meanwhile() if self._reader is None else None
         if self.settings.store:
             index, search = self._open_database()
         else:
@@ -127,7 +127,8 @@ class QAEngine:
         if self._encoder is None or rebuild:
             # A refresh keeps the loaded encoder: the model, hence the export, is the same.
             self._encoder = self._question_encoder(index)
-        self._reader = reader.result()  # its ReaderError, if any, is raised here
+        if reader is not None:
+            self._reader = reader.result()  # its ReaderError, if any, is raised here
         answerer = self._reader_answerer(index)
         retriever = Retriever.from_index(index, self.settings.retrieval, self.settings.top_k, search=search)
         self._serving = _Serving(index, retriever, answerer)
@@ -176,10 +177,6 @@ class QAEngine:
         checksums and preparing its ONNX session take about a third of a cold `qa ask`, and
         the index's loading leaves a core free for them (a new process's load and first answer:
         1.32 -> 1.16 s, mean of 3 runs each on 2 cores; the imports still hold the GIL)."""
-        if self._reader is not None:
-            done: Future = Future()
-            done.set_result(self._reader)
-            return done
         from qa.answering.reader import Reader
 
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reader-load")

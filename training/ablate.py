@@ -47,10 +47,7 @@ def main(argv=None) -> None:
     argparse.ArgumentParser(description=__doc__.splitlines()[0]).parse_args(argv)
     loaded = {}
     for suite, split in REPORT_SETS:
-        parser = argparse.ArgumentParser()
-        eval_cli.add_arguments(parser)
-        args = parser.parse_args(["--suite", suite, "--split", split])
-        loaded[(suite, split)] = (eval_cli.select_questions(args), *eval_cli.build_engine(args))
+        loaded[(suite, split)] = eval_cli.split_and_engine(suite, split)
     header = "| variant | " + " | ".join(
         f"{s}/{p} HasAns F1 | {s}/{p} NoAns | {s}/{p} p50 ms" for s, p in REPORT_SETS
     ) + " |"

@@ -39,11 +39,7 @@ def run_set(suite: str, split: str, answer: float, confident: float):
     from qa.evaluation import cli as eval_cli
     from qa.evaluation.harness import run_eval
 
-    parser = argparse.ArgumentParser()
-    eval_cli.add_arguments(parser)
-    args = parser.parse_args(["--suite", suite, "--split", split])
-    questions = eval_cli.select_questions(args)
-    engine, settings = eval_cli.build_engine(args)
+    questions, engine, settings = eval_cli.split_and_engine(suite, split)
     engine.answerer.thresholds = type(engine.answerer.thresholds)(answer=answer, confident=confident)
     run = run_eval(engine, questions, warmup=0, seeds_dir=settings.seeds_dir, label=f"{suite}/{split}")
     # With no threshold, an abstention comes from a check (or nothing read): never answered.

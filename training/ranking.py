@@ -55,12 +55,7 @@ def record(suite: str, split: str) -> list[Question]:
     from qa.evaluation import cli as eval_cli
     from qa.question import clean_question
 
-    parser = argparse.ArgumentParser()
-    eval_cli.add_arguments(parser)
-    args = parser.parse_args(["--suite", suite, "--split", split])
-    questions = eval_cli.select_questions(args)
-    engine, _settings = eval_cli.build_engine(args)
-    engine.load()
+    questions, engine, _settings = eval_cli.split_and_engine(suite, split)
     answerer = engine.answerer
     answerer.thresholds = Thresholds(answer=-math.inf, confident=math.inf)
     saved = answerer_module.SUPPORT_WEIGHT
@@ -91,15 +86,11 @@ def replay(questions: list[Question], support_weight: float, threshold: float):
     """(HasAns F1, NoAns accuracy, share of answerable questions abstained on)."""
     f1s, noans, abstained = [], [], 0
     for q in questions:
-        scored = [
-            c.base + support_weight * c.support
-            for c in q.candidates if c.passes_checks
-        ]
-        best = max(range(len(scored)), key=scored.__getitem__) if scored else None
-        answered = best is not None and scored[best] >= threshold
+        scored = [(c.base + support_weight * c.support, c) for c in q.candidates if c.passes_checks]
+        score, best = max(scored, key=lambda sc: sc[0], default=(None, None))
+        answered = best is not None and score >= threshold
         if q.answerable:
-            kept = [c for c in q.candidates if c.passes_checks]
-            f1s.append(kept[best].f1 if answered else 0.0)
+            f1s.append(best.f1 if answered else 0.0)
             abstained += not answered
         else:
             noans.append(0.0 if answered else 1.0)

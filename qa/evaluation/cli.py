@@ -141,6 +141,15 @@ def build_engine(args: argparse.Namespace):
     return QAEngine.from_settings(settings).load(), settings
 
 
+def split_and_engine(suite: str, split: str):
+    """A split's questions, the loaded engine for its suite and its settings, as ``qa eval
+    --suite SUITE --split SPLIT`` would have them (for the studies under ``training/``)."""
+    parser = argparse.ArgumentParser()
+    add_arguments(parser)
+    args = parser.parse_args(["--suite", suite, "--split", split])
+    return (select_questions(args), *build_engine(args))
+
+
 def _warn_about(questions: Sequence, seeds_dir: Path, suite: Suite) -> None:
     from qa.evaluation.dataset import validate
 
