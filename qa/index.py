@@ -64,7 +64,7 @@ from qa.corpus.chunking import Span, chunk_spans, sentence_spans
 from qa.config import Settings
 from qa.corpus import Article, corpus_hash
 from qa.errors import CorpusError, DocumentError, IndexCorrupt, IndexMissing
-from qa.lexical import Vocabulary, build_bm25_from_ids, chunk_terms, load_bm25, save_bm25
+from qa.lexical import ScoreMatrix, Vocabulary, build_bm25_from_ids, chunk_terms, save_bm25
 from qa.vector_search import (
     all_cores,
     choose_index,
@@ -230,7 +230,7 @@ class IndexStore:
             index, parts = self._load_build(build_dir, manifest)
         except (IndexCorrupt, IndexMissing):
             raise
-        except Exception as err:  # faiss, bm25s, JSON and numpy each fail in their own way
+        except Exception as err:  # faiss, JSON and numpy each fail in their own way
             raise IndexCorrupt(
                 f"Index build {str(build_dir)!r} cannot be read ({type(err).__name__}: {err}); "
                 "rebuild with `qa index`."
@@ -248,7 +248,7 @@ class IndexStore:
         _check_files(documents_dir, manifest.get("stored_documents"))
         chunks = [Chunk(*row) for row in json.loads((build_dir / CHUNKS_FILE).read_text(encoding="utf-8"))]
         faiss_index = prepare_for_search(faiss.read_index(str(build_dir / FAISS_FILE)), manifest["vector_index"])
-        bm25 = load_bm25(build_dir / BM25_DIR)
+        bm25 = ScoreMatrix.load(build_dir / BM25_DIR)
         parts = [
             _read_part(documents_dir, source, entry) for source, entry in sorted(manifest.get("documents", {}).items())
         ]

@@ -16,7 +16,9 @@ array([0.1..., 0.1...], dtype=float32)
 
 from __future__ import annotations
 
+import json
 import logging
+import re
 import threading
 from pathlib import Path
 
@@ -29,7 +31,18 @@ BM25_TOKEN_PATTERN = r"(?u)\b\w\w+\b"
 K1 = 1.5
 B = 0.75
 
+#: bm25s's English stop words, kept as data so that questions are tokenised as bm25s does
+#: without importing it: bm25s brings scipy.sparse, a third of a cold `qa ask`
+#: (`tests/test_lexical.py` checks the list against bm25s's own).
+STOPWORDS_FILE = Path(__file__).with_name("bm25_stopwords.json")
+#: bm25s's file names in a saved index directory (`BM25.save`).
+_BM25_FILES = {"data": "data.csc.index.npy", "indices": "indices.csc.index.npy", "indptr": "indptr.csc.index.npy"}
+_BM25_VOCAB = "vocab.index.json"
+_BM25_PARAMS = "params.index.json"
+
 _quieted = False
+_split = re.compile(BM25_TOKEN_PATTERN).findall
+_stopwords: frozenset[str] | None = None
 _stemmer_lock = threading.Lock()  # PyStemmer objects are not thread-safe
 _stemmer = None
 
@@ -140,23 +153,56 @@ def save_bm25(bm25, directory: Path) -> None:
 
 
 def load_bm25(directory: Path):
+    """bm25s's ``BM25`` saved in ``directory`` (for LlamaIndex's ``BM25Retriever``)."""
     import bm25s
 
     quiet_bm25s()
     return bm25s.BM25.load(str(directory), load_corpus=False, show_progress=False)
 
 
-def query_terms(query: str) -> list[str]:
-    """A question's terms, as LlamaIndex's ``BM25Retriever`` makes them (stop words kept:
-    it passes none when tokenizing queries)."""
-    import bm25s
+class ScoreMatrix:
+    """A saved bm25s index read with numpy alone, for question time: the same ``scores``,
+    ``vocab_dict`` and ``get_scores`` as bm25s's ``BM25`` (Lucene variant: a query's score
+    for a chunk is the sum of its terms' stored weights), without importing bm25s."""
 
+    def __init__(self, scores: dict, vocab_dict: dict[str, int]) -> None:
+        self.scores = scores
+        self.vocab_dict = vocab_dict
+
+    @classmethod
+    def load(cls, directory: Path) -> "ScoreMatrix":
+        params = json.loads((directory / _BM25_PARAMS).read_text(encoding="utf-8"))
+        if params.get("method") != "lucene" or params.get("nonoccurrence_array") is not None:
+            raise ValueError(f"{directory} holds a {params.get('method')!r} BM25 index; only 'lucene' is read")
+        scores = {name: np.load(directory / file, allow_pickle=False) for name, file in _BM25_FILES.items()}
+        scores["num_docs"] = int(params["num_docs"])
+        vocab = json.loads((directory / _BM25_VOCAB).read_text(encoding="utf-8"))
+        return cls(scores, vocab)
+
+    def get_scores(self, terms: list[str]) -> np.ndarray:
+        """Each chunk's BM25 score for ``terms`` (terms the corpus lacks add nothing)."""
+        data, indices, indptr = self.scores["data"], self.scores["indices"], self.scores["indptr"]
+        out = np.zeros(self.scores["num_docs"], dtype=np.float32)
+        for term in terms:
+            column = self.vocab_dict.get(term)
+            if column is not None:
+                lo, hi = indptr[column], indptr[column + 1]
+                out[indices[lo:hi]] += data[lo:hi]  # a column holds each chunk once
+        return out
+
+
+def query_terms(query: str) -> list[str]:
+    """A question's terms, exactly as LlamaIndex's ``BM25Retriever`` makes them with bm25s
+    (lower-cased, split by its token pattern, bm25s's default English stop words dropped,
+    stemmed), without importing bm25s."""
+    global _stopwords
+    if _stopwords is None:
+        _stopwords = frozenset(json.loads(STOPWORDS_FILE.read_text(encoding="utf-8"))["words"])
+    words = [w for w in _split(query.lower()) if w not in _stopwords]
+    if not words:
+        return []
     with _stemmer_lock:
-        [terms] = bm25s.tokenize(
-            query, stemmer=_shared_stemmer(), token_pattern=BM25_TOKEN_PATTERN, return_ids=False,
-            show_progress=False,
-        )
-    return terms
+        return _shared_stemmer().stemWords(words)
 
 
 def quiet_bm25s() -> None:

@@ -3,10 +3,12 @@ builds from the chunks themselves, entry for entry."""
 
 from __future__ import annotations
 
+import json
+
 import numpy as np
 import pytest
 
-from qa.lexical import Vocabulary, build_bm25, build_bm25_from_ids, chunk_terms, query_terms
+from qa.lexical import ScoreMatrix, Vocabulary, build_bm25, build_bm25_from_ids, chunk_terms, query_terms, save_bm25
 
 
 def matrix(bm25) -> dict[tuple[str, int], float]:
@@ -64,3 +66,38 @@ def test_a_vocabulary_keeps_ids_across_builds_and_the_matrix_holds_only_present_
     assert set(bm25.vocab_dict) == {"librari", "porto", ""}
     assert matrix(bm25) == pytest.approx(matrix(build_bm25(second)))
     assert bm25.get_scores(["lisbon"]).tolist() == [0.0]
+
+
+def test_question_terms_are_bm25s_own_without_importing_it(engine):
+    """`query_terms` tokenises as ``bm25s.tokenize`` does (its stop-word list kept as data), and
+    the index read with numpy alone (`ScoreMatrix`) scores as bm25s's own loaded index."""
+    import bm25s
+    import bm25s.stopwords
+
+    from qa.evaluation.dataset import load_questions
+    from qa.lexical import BM25_TOKEN_PATTERN, STOPWORDS_FILE, _shared_stemmer
+
+    assert json.loads(STOPWORDS_FILE.read_text(encoding="utf-8"))["words"] == list(bm25s.stopwords.STOPWORDS_EN)
+    questions = [q.question for q in load_questions()] + EDGE_CASES + ["oil OIL oil: India's oil", "x" * 3000]
+    served = engine._index.bm25
+    theirs = llamaindex_bm25([engine._index.chunk_text(chunk) for chunk in engine._index.chunks])
+    for question in questions:
+        [expected] = bm25s.tokenize(
+            question, stemmer=_shared_stemmer(), token_pattern=BM25_TOKEN_PATTERN, return_ids=False, show_progress=False
+        )
+        assert query_terms(question) == expected, question
+        if expected:
+            assert np.allclose(served.get_scores(expected), theirs.get_scores(expected), atol=1e-6), question
+
+
+def test_a_saved_index_of_another_bm25_variant_is_refused(tmp_path):
+    import bm25s
+
+    bm25 = bm25s.BM25(method="bm25+")
+    bm25.index(bm25s.tokenize(["Oil prices rose.", "India buys oil."], show_progress=False), show_progress=False)
+    bm25.save(str(tmp_path), show_progress=False)
+    with pytest.raises(ValueError, match="only 'lucene'"):
+        ScoreMatrix.load(tmp_path)
+    built = build_bm25(chunk_terms(["Oil prices rose.", "India buys oil."]))
+    save_bm25(built, tmp_path)
+    assert ScoreMatrix.load(tmp_path).get_scores(["oil"]).tolist() == pytest.approx(built.get_scores(["oil"]).tolist())

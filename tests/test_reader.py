@@ -11,7 +11,8 @@ from pathlib import Path
 
 import pytest
 
-from qa.answering.reader import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, Reader, ReaderError, sha256_of
+from qa.answering.model_files import sha256_of
+from qa.answering.reader import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, Reader, ReaderError
 from qa.config import Settings
 
 READER_DIR = Settings().reader_dir
@@ -105,13 +106,15 @@ def test_a_missing_reader_is_a_clear_error_at_the_command_line(tmp_path, setting
 
 
 def test_asking_imports_no_torch_sentence_transformers_or_llamaindex(engine, settings):
+    """Nor bm25s and scipy: the index's BM25 scores are read with numpy (`qa.lexical.ScoreMatrix`),
+    which keeps a third of a cold `qa ask` out of it."""
     engine.load()  # the index is built (with torch) in the test process, not in the child
     code = (
         "import sys\n"
         "from qa import QAEngine, Settings\n"
         f"e = QAEngine.from_settings(Settings(seeds_dir={str(settings.seeds_dir)!r}, index_dir={str(settings.index_dir)!r}))\n"
         "a = e.ask('How many Indians were recruited by the Russian military?')\n"
-        "heavy = [m for m in ('torch', 'sentence_transformers', 'llama_index', 'transformers') if m in sys.modules]\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'llama_index', 'transformers', 'bm25s', 'scipy') if m in sys.modules]\n"
         "print(a.short, heavy)\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
