@@ -73,8 +73,6 @@ class Settings:
     retrieval: str = "hybrid"
     #: The shipped extractive reader (`qa.answering.reader`).
     reader_dir: Path = _PROJECT_ROOT / "models" / "reader"
-    #: The shipped answer verifier (`qa.answering.verifier`).
-    verifier_dir: Path = _PROJECT_ROOT / "models" / "verifier"
     #: Where the index is served from: None for the index directory's files, or a PostgreSQL
     #: URI (``postgresql://user@host:5432/db``, or with ``?host=/socket/dir``) for a database
     #: that any number of chat servers share (`qa.stores`).
@@ -85,7 +83,6 @@ class Settings:
         index_dir = default_index_dir(self.seeds_dir) if self.index_dir is None else self.index_dir
         object.__setattr__(self, "index_dir", Path(index_dir))
         object.__setattr__(self, "reader_dir", Path(self.reader_dir))
-        object.__setattr__(self, "verifier_dir", Path(self.verifier_dir))
         if self.retrieval not in RETRIEVAL_MODES:
             raise ConfigError(
                 f"retrieval must be one of {', '.join(RETRIEVAL_MODES)}; got {self.retrieval!r}"
@@ -112,7 +109,6 @@ class Settings:
             "model": os.environ.get("QA_MODEL"),
             "retrieval": os.environ.get("QA_RETRIEVAL"),
             "reader_dir": os.environ.get("QA_READER_DIR"),
-            "verifier_dir": os.environ.get("QA_VERIFIER_DIR"),
             "store": os.environ.get("QA_STORE"),
         }
         values = {k: v for k, v in env.items() if v}

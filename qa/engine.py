@@ -56,7 +56,6 @@ class QAEngine:
         self._encoder = encoder
         self._serving: _Serving | None = None
         self._reader = None
-        self._verifier = None
         self._store = None  # the index directory's IndexStore, kept: it remembers the last build
         self._database = None  # the PostgresStore when settings.store names one
         self._load_lock = threading.Lock()
@@ -129,7 +128,7 @@ class QAEngine:
             # A refresh keeps the loaded encoder: the model, hence the export, is the same.
             self._encoder = self._question_encoder(index)
         if reader is not None:
-            self._reader, self._verifier = reader.result()  # a ReaderError or VerifierError is raised here
+            self._reader = reader.result()  # its ReaderError, if any, is raised here
         answerer = self._reader_answerer(index)
         retriever = Retriever.from_index(index, self.settings.retrieval, self.settings.top_k, search=search)
         self._serving = _Serving(index, retriever, answerer)
@@ -174,19 +173,15 @@ class QAEngine:
         return index, DatabaseSearch(self._database, len(index.chunks))
 
     def _load_reader_meanwhile(self) -> Future:
-        """The reader and the verifier, loading in a thread of their own while the index opens:
-        checking their checksums and preparing their ONNX sessions take about a third of a cold
-        `qa ask`, and the index's loading leaves a core free for them (a new process's load and
-        first answer: 1.32 -> 1.16 s, mean of 3 runs each on 2 cores; the imports still hold the GIL)."""
+        """The reader, loading in a thread of its own while the index opens: checking its
+        checksums and preparing its ONNX session take about a third of a cold `qa ask`, and
+        the index's loading leaves a core free for them (a new process's load and first answer:
+        1.32 -> 1.16 s, mean of 3 runs each on 2 cores; the imports still hold the GIL)."""
         from qa.answering.reader import Reader
-        from qa.answering.verifier import Verifier
-
-        def load():
-            return Reader(self.settings.reader_dir).load(), Verifier(self.settings.verifier_dir).load()
 
         pool = ThreadPoolExecutor(max_workers=1, thread_name_prefix="reader-load")
         try:
-            return pool.submit(load)
+            return pool.submit(Reader(self.settings.reader_dir).load)
         finally:
             pool.shutdown(wait=False)  # the submitted load runs on; the thread ends with it
 
@@ -196,7 +191,7 @@ class QAEngine:
         reader = self._reader
         texts = {source: article.text for source, article in index.articles.items()}
         thresholds = self._answerer.thresholds if self._answerer is not None else reader_thresholds(reader)
-        return ReaderAnswerer(reader, texts, index.sentences, thresholds, verifier=self._verifier)
+        return ReaderAnswerer(reader, texts, index.sentences, thresholds)
 
     def _question_encoder(self, index):
         from qa.encoder import OnnxEncoder, SentenceTransformerEncoder

@@ -37,7 +37,7 @@ class IndexCorrupt(IndexUnavailable):
 
 
 class ModelError(QAError):
-    """A model (the embedding model, the shipped reader or verifier) cannot be loaded."""
+    """A model (the embedding model, the shipped reader) cannot be loaded."""
 
 
 class StoreUnavailable(IndexUnavailable):

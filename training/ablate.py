@@ -23,7 +23,6 @@ VARIANTS = {
     "without the names-and-figures check": {"USE_TERMS_CHECK": False},
     "without the retrieval prior": {"RETRIEVAL_WEIGHT": 0.0},
     "without the sentence's support": {"SUPPORT_WEIGHT": 0.0},
-    "without the verifier": {"VERIFY_WEIGHT": 0.0},
     "without other articles' readings (corroboration, differing figures)": {"MAX_CORROBORATING": 0, "OTHER_READING_MARGIN": -1e9},
     "first passage only, no further reading": {"FIRST_READ": 1, "MAX_READ": 1},
 }

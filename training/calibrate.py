@@ -24,7 +24,7 @@ from qa.evaluation.metrics import operating_point
 #: (suite, split) pairs thresholds are fitted on.
 CALIBRATION_SETS = (("nyt", "calibration"), ("seeds", "dev"))
 #: Thresholds tried (margins; the reader's no-answer score sits near 0 margin).
-GRID = [x / 4 for x in range(-16, 81)]
+GRID = [x / 4 for x in range(-16, 41)]
 #: Early-stop scores tried: reading stops after the first passages above this. A reading's
 #: score holds its sentence's support (up to `SUPPORT_WEIGHT`), so the range reaches past it.
 CONFIDENT_CHOICES = (2.0, 4.0, 6.0, 8.0, 10.0, 12.0, math.inf)

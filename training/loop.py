@@ -1,5 +1,6 @@
-"""The time-boxed, resumable training loop that the reader (`training.train`) and the verifier
-(`training.verifier`) share.
+"""The time-boxed, resumable training loop of the reader (`training.train`), apart from what
+is the reader's own (its windows and span loss), so that another model's training reuses it
+(the answer-verifier experiment did: `evals/README.md`).
 
 A checkpoint (model, optimiser, schedule, step, random state) is written atomically every
 ``--checkpoint-every`` steps and when the time box ends; running the same command again

@@ -1,16 +1,15 @@
-"""Choose the weights of a reading's sentence support (`qa.answering.evidence`) and of the
-verifier's logit (`qa.answering.verifier`) in its score on the calibration splits, and print
-what each choice gives.
+"""Choose the weight of a reading's sentence support in its score (`qa.answering.evidence`)
+on the calibration splits, and print what each choice gives.
 
     python -m training.ranking
 
 Every question of the calibration splits (NYT calibration, seeds dev) is read once
 through the whole pipeline with every passage read and no threshold; each reading keeps
-its score without the support term, its sentence's support, the verifier's logit and its
-F1. Each (support weight, verifier weight, readings verified, answer threshold) is then
+its score without the support term, its sentence's support and its F1. Each (support
+weight, answer threshold) is then
 replayed offline, as the answerer would pick and abstain, and scored by the mean SQuAD 2.0
 F1 of the two splits, among the choices whose false abstentions on the NYT calibration
-half stay under `MAX_FALSE_ABSTENTIONS`. The chosen weights go into
+half stay under `MAX_FALSE_ABSTENTIONS`. The chosen weight goes into
 ``qa/answering/answerer.py`` by hand (a named constant, with the figures); the threshold and
 the early stop are then refitted by ``python -m training.calibrate``. The report splits are
 never read here.
@@ -29,10 +28,7 @@ from qa.evaluation.metrics import token_f1
 
 CALIBRATION_SETS = (("nyt", "calibration"), ("seeds", "dev"))
 SUPPORT_WEIGHTS = (0.0, 1.0, 2.0, 3.0, 4.0, 6.0, 8.0)
-VERIFY_WEIGHTS = (0.0, 0.5, 1.0, 1.5, 2.0, 3.0, 4.0, 6.0, 8.0)
-#: Readings the verifier reads (each costs ~3 ms): `VERIFY_TOP`'s choices.
-VERIFY_TOPS = (2, 4, 6)
-THRESHOLDS = [x / 2 for x in range(-8, 41)]
+THRESHOLDS = [x / 2 for x in range(-8, 25)]
 #: The issue's bound is 10 % of answerable questions abstained on; fitting to 8 % leaves room
 #: for the difference between the halves.
 MAX_FALSE_ABSTENTIONS = 0.08
@@ -44,7 +40,6 @@ class Candidate:
     support: float
     passes_checks: bool
     f1: float
-    verdict: float = 0.0  # the verifier's logit for this span and sentence
 
 
 @dataclass(frozen=True)
@@ -74,14 +69,12 @@ def record(suite: str, split: str) -> list[Question]:
             readings = answerer.read(text, passages)
             checks = {s: answerer.passes_checks(text, query, s) for s in {r.passage.source for r in readings}}
             candidates = []
-            verdicts = answerer.verifier.score(text, [answerer.candidate(r) for r in readings]) if readings else []
-            for r, verdict in zip(readings, verdicts):
+            for r in readings:
                 short = answerer.texts[r.passage.source][r.start : r.end]
                 sentence = answerer.sentence_text(r.passage.source, r.start, r.end)
                 candidates.append(Candidate(
                     base=r.score, support=support(text, sentence),
                     passes_checks=checks[r.passage.source], f1=token_f1(short, q.answers) if q.answerable else 0.0,
-                    verdict=float(verdict),
                 ))
             out.append(Question(q.answerable, tuple(candidates)))
         return out
@@ -89,28 +82,12 @@ def record(suite: str, split: str) -> list[Question]:
         answerer_module.SUPPORT_WEIGHT = saved
 
 
-def picks(questions: list[Question], support_weight: float, verify_weight: float = 0.0,
-          verify_top: int | None = None) -> list[tuple[float | None, Question, Candidate | None]]:
-    """Each question's best reading and its score, picked as the answerer does: checks, then
-    the best `VERIFY_TOP` by reader and support, re-scored by the verifier when its weight is
-    not 0."""
-    out = []
-    for q in questions:
-        scored = sorted(
-            ((c.base + support_weight * c.support, c) for c in q.candidates if c.passes_checks),
-            key=lambda sc: sc[0], reverse=True,
-        )
-        if verify_weight:
-            scored = [(sc + verify_weight * c.verdict, c) for sc, c in scored[: verify_top or answerer_module.VERIFY_TOP]]
-        score, best = max(scored, key=lambda sc: sc[0], default=(None, None))
-        out.append((score, q, best))
-    return out
-
-
-def replay(picked: list[tuple[float | None, Question, Candidate | None]], threshold: float):
-    """(HasAns F1, NoAns accuracy, share of answerable questions abstained on) at ``threshold``."""
+def replay(questions: list[Question], support_weight: float, threshold: float):
+    """(HasAns F1, NoAns accuracy, share of answerable questions abstained on)."""
     f1s, noans, abstained = [], [], 0
-    for score, q, best in picked:
+    for q in questions:
+        scored = [(c.base + support_weight * c.support, c) for c in q.candidates if c.passes_checks]
+        score, best = max(scored, key=lambda sc: sc[0], default=(None, None))
         answered = best is not None and score >= threshold
         if q.answerable:
             f1s.append(best.f1 if answered else 0.0)
@@ -130,26 +107,21 @@ def main(argv=None) -> None:
     sets = {f"{s}/{p}": record(s, p) for s, p in CALIBRATION_SETS}
     nyt = f"{CALIBRATION_SETS[0][0]}/{CALIBRATION_SETS[0][1]}"
     rows = []
-    for weight, verify, top in itertools.product(SUPPORT_WEIGHTS, VERIFY_WEIGHTS, VERIFY_TOPS):
-        if not verify and top != VERIFY_TOPS[0]:
-            continue  # without the verifier, how many it would read changes nothing
-        picked = {name: picks(qs, weight, verify, top) for name, qs in sets.items()}
-        for t in THRESHOLDS:
-            figures = {name: replay(p, t) for name, p in picked.items()}
-            objective = sum(squad2(sets[n], f[0], f[1]) for n, f in figures.items()) / len(figures)
-            rows.append((figures[nyt][2] <= MAX_FALSE_ABSTENTIONS, objective, (weight, verify, top), t, figures))
+    for weight, t in itertools.product(SUPPORT_WEIGHTS, THRESHOLDS):
+        figures = {name: replay(qs, weight, t) for name, qs in sets.items()}
+        objective = sum(squad2(sets[n], f[0], f[1]) for n, f in figures.items()) / len(figures)
+        rows.append((figures[nyt][2] <= MAX_FALSE_ABSTENTIONS, objective, weight, t, figures))
     rows.sort(key=lambda r: (r[0], r[1]), reverse=True)
-    print("| support weight | verifier weight | verified | threshold | mean SQuAD 2.0 F1 | " + " | ".join(
+    print("| support weight | threshold | mean SQuAD 2.0 F1 | " + " | ".join(
         f"{n} HasAns F1 / NoAns / abstained" for n in sets) + " |")
-    print("|---|---|---|---|---|" + "---|" * len(sets))
+    print("|---|---|---|" + "---|" * len(sets))
     best_per_weight = {}
-    for ok, objective, weights, t, figures in rows:
-        if ok and weights not in best_per_weight:
-            best_per_weight[weights] = (objective, t, figures)
-    for (weight, verify, top), (objective, t, figures) in sorted(best_per_weight.items(), key=lambda kv: -kv[1][0]):
+    for ok, objective, weight, t, figures in rows:
+        if ok and weight not in best_per_weight:
+            best_per_weight[weight] = (objective, t, figures)
+    for weight, (objective, t, figures) in sorted(best_per_weight.items(), key=lambda kv: -kv[1][0]):
         cells = " | ".join(f"{f[0]:.3f} / {f[1]:.2f} / {f[2]:.2f}" for f in figures.values())
-        print(f"| {weight:g} | {verify:g} | {top if verify else '-'} | {t:g} | {objective:.4f} | {cells} |")
-
+        print(f"| {weight:g} | {t:g} | {objective:.4f} | {cells} |")
 
 if __name__ == "__main__":
     main()

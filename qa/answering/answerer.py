@@ -2,10 +2,9 @@
 
 The reader reads the best-ranked passages in one batch and proposes spans; each is
 scored by its margin over the no-answer score, its passage's retrieval rank and how
-much of the question its own sentence holds. The verifier then reads the best few
-with their sentences and adds its verdict (`qa.answering.verifier`). The best span is
-the short answer when its score clears the calibrated threshold, and the sentence or
-sentences holding it are the citation. Reading stops after the first passages when their answer is
+much of the question its own sentence holds. The best span is the short answer when
+its score clears the calibrated threshold, and the sentence or sentences holding it
+are the citation. Reading stops after the first passages when their answer is
 already confident, and goes on to a few more when it is not.
 
 Other articles that give an answer to the same question are shown too: the same
@@ -16,14 +15,13 @@ give different figures").
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Sequence
 
 from qa.answering.checks import ArticleTerms, missing_terms, shares_no_word
 from qa.answering.evidence import support, wanted
 from qa.answering.reader import Reader, Span
 from qa.answering.values import comparable_figures, same_answer
-from qa.answering.verifier import Verifier
 from qa.corpus.chunking import Span as TextSpan
 from qa.results import Answer, Citation
 
@@ -48,15 +46,6 @@ RETRIEVAL_WEIGHT = 4.0
 #: 0.615 -> 0.609, NoAns 0.35 either way). A penalty for spans that repeat the question's words
 #: was tried beside it and changed no report-split figure (`evals/README.md`): not kept.
 SUPPORT_WEIGHT = 6.0
-#: The verifier (`qa.answering.verifier`) reads this many of the best readings, and only these
-#: may answer; each gains this weight times its logit. Chosen with `python -m training.ranking`
-#: on the calibration splits (false abstentions on the NYT calibration half under 8 %): weights
-#: 0/0.5/1/1.5/2/3/4/6/8 and 2/4/6 readings tried beside the support weights, best at support 6,
-#: weight 1.5, 4 readings (4 and 6 alike; 2 slightly lower): mean SQuAD 2.0 F1 of the two splits
-#: 0.614 -> 0.632, NYT calibration HasAns F1 0.626 -> 0.637 and NoAns 0.86 -> 0.92, seeds dev
-#: 0.602 -> 0.602 and NoAns 0.35 -> 0.40 (every passage read). Each reading costs ~3 ms.
-VERIFY_TOP = 4
-VERIFY_WEIGHT = 1.5
 #: Only readings from articles that state every name and figure (a year, an amount) the
 #: question gives, and one of the words it looks for, may answer (`qa.answering.checks`).
 USE_TERMS_CHECK = True
@@ -110,15 +99,13 @@ class ReaderAnswerer:
     """Builds an `Answer` from a question and retrieved passages.
 
     ``texts`` maps a source to its full text; ``sentences`` are the corpus's sentence spans
-    (what a citation quotes); ``verifier`` (optional) re-scores the best readings.
+    (what a citation quotes).
     """
 
     def __init__(
-        self, reader: Reader, texts: dict[str, str], sentences: Sequence[TextSpan], thresholds: Thresholds | None = None,
-        verifier: Verifier | None = None,
+        self, reader: Reader, texts: dict[str, str], sentences: Sequence[TextSpan], thresholds: Thresholds | None = None
     ) -> None:
         self.reader = reader
-        self.verifier = verifier
         self.texts = texts
         self.thresholds = thresholds or Thresholds()
         self._starts: dict[str, list[int]] = {}
@@ -142,8 +129,6 @@ class ReaderAnswerer:
                 for source in {r.passage.source for r in readings}
             }
             readings = [r for r in readings if passes[r.passage.source]]
-        if self.verifier is not None and VERIFY_WEIGHT:
-            readings = self.verified(question, readings)
         best = readings[0] if readings else None
         confidence = round(best.score, 4) if best else None
         if best is None or best.score < self.thresholds.answer:
@@ -162,19 +147,6 @@ class ReaderAnswerer:
         if (not readings or readings[0].score < self.thresholds.confident) and len(passages) > FIRST_READ:
             readings += self._read(question, passages[FIRST_READ:MAX_READ], top)
         return sorted(readings, key=lambda r: r.score, reverse=True)
-
-    def verified(self, question: str, readings: list[_Reading]) -> list[_Reading]:
-        """The best `VERIFY_TOP` readings, each score plus `VERIFY_WEIGHT` times the verifier's
-        logit for its span and sentence; best first."""
-        top = readings[:VERIFY_TOP]
-        logits = self.verifier.score(question, [self.candidate(r) for r in top])
-        rescored = [replace(r, score=r.score + VERIFY_WEIGHT * float(z)) for r, z in zip(top, logits)]
-        return sorted(rescored, key=lambda r: r.score, reverse=True)
-
-    def candidate(self, reading: _Reading) -> tuple[str, str]:
-        """What the verifier reads of ``reading``: its span and the sentence(s) holding it."""
-        source = reading.passage.source
-        return self._text(source, reading.start, reading.end), self.sentence_text(source, reading.start, reading.end)
 
     def _read(self, question: str, passages: Sequence[Passage], top_score: float) -> list[_Reading]:
         texts = [self.texts[p.source][p.start : p.end] for p in passages]
