@@ -175,10 +175,8 @@ def test_killed_after_recruited_answers_12(engine, source_text, history):
 FOLLOW_UPS = [
     # (earlier question, follow-up, short answer the pair asks for)
     (RECRUITED, "And discharged?", "Ninety-six"),
-    pytest.param(
-        "What was two-way trade worth in 2024–25?", "And India's exports?", "$4.88 billion",
-        marks=pytest.mark.xfail(strict=True, reason="the reader, given only 'And India's exports?', answers a run of the sectors sentence"),
-    ),
+    # Was a strict xfail (a run of the sectors sentence answered); right with the 2026-12-03 index.
+    ("What was two-way trade worth in 2024–25?", "And India's exports?", "$4.88 billion"),
     ("When did Jaishankar meet Putin?", "How long was the visit?", "three-day"),
     pytest.param(
         "Where will the new Indian consulates open?", "How many?", "two",

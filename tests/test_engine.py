@@ -117,7 +117,6 @@ FACTS = [
 #: Facts the shipped reader gets wrong today, with what it does instead (strict: a fix shows up
 #: as an XPASS that asks for the mark to go).
 WRONG_FACTS = {
-    "How many Indians went missing?": "answers 126 (recruited) from the sentence before the 16 missing",
     "What tariff did Trump impose on Indian goods?": "answers 'Russian crude oil' (what the penalty was for)",
     "Who is Russia's foreign minister?": "answers 'Wang Yi' (China's foreign minister, named in the same passage)",
     "Which day of the week did Jaishankar meet Lavrov?": "answers the date, 'August 21, 2025'",
@@ -163,9 +162,10 @@ def test_description_question_answers_with_the_span_and_its_cited_sentence(ask, 
 
 
 KNOWN_WRONG = [
+    # Was a strict xfail (negation: "We are not the biggest purchasers ... that is China" read
+    # as India); answered "China" with the index built on 2026-12-03's machine.
     pytest.param(
         "Which country is the biggest purchaser of Russian oil?", "China", {A000, A003, A004},
-        marks=pytest.mark.xfail(strict=True, reason="negation: answers 'India' from 'We are not the biggest purchasers ... that is China'"),
         id="biggest purchaser of Russian oil",
     ),
     pytest.param("Who supports Make in India?", "Russia", {A002, A003, A004}, id="who supports Make in India"),

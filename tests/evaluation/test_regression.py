@@ -3,8 +3,10 @@
 Runs every question of the own set (``evals/``, on the seeds) and of the external NYT
 suite (``evals/external/``, on its 80 New York Times articles) through the real engine
 (packaged embedding model, shipped reader, temporary indexes) and the real harness.
-The runs are deterministic on one machine, so a drop below a floor is a regression,
-not noise. Raise the floors when the engine improves.
+The runs are deterministic on one machine, so a drop below a floor there is a regression,
+not noise; but an index built on another machine can move a figure by half a question
+(`evals/README.md`), so the floors sit about 0.02 under the lower measurement. Raise the
+floors when the engine improves.
 """
 
 from __future__ import annotations
@@ -17,17 +19,17 @@ from qa.evaluation.dataset import load_questions
 from qa.evaluation.harness import run_eval
 from qa.evaluation.suites import NYT, SEEDS
 
-# Floors just under the figures measured with the shipped reader on 2026-12-02, after the
-# reading's sentence support joined its score (evals/README.md): HasAns F1 / NoAns seeds dev 0.62 /
-# 0.35, heldout 0.63 / 0.50; NYT calibration 0.66 / 0.84, report 0.66 / 0.94; contains and
-# citation support 0.69 / 0.81 (seeds), 0.83 / 0.86 (NYT).
+# Floors under the figures measured with the shipped reader on 2026-12-02 (one machine's index)
+# and 2026-12-03 (another's), the lower of the two (evals/README.md): HasAns F1 / NoAns seeds
+# dev 0.61 / 0.35, heldout 0.62 / 0.50; NYT calibration 0.64 / 0.84, report 0.66 / 0.94;
+# contains and citation support 0.67 / 0.80 (seeds), 0.83 / 0.86 (NYT).
 #: suite -> split -> (HasAns F1, NoAns accuracy)
 MIN_SPLIT = {
-    "seeds": {"dev": (0.61, 0.33), "heldout": (0.61, 0.45)},
-    "nyt": {"calibration": (0.64, 0.82), "report": (0.64, 0.92)},
+    "seeds": {"dev": (0.59, 0.33), "heldout": (0.60, 0.45)},
+    "nyt": {"calibration": (0.62, 0.82), "report": (0.64, 0.92)},
 }
 #: suite -> (contains, citation support) over all its answerable questions
-MIN_OVERALL = {"seeds": (0.67, 0.78), "nyt": (0.81, 0.84)}
+MIN_OVERALL = {"seeds": (0.65, 0.78), "nyt": (0.81, 0.84)}
 #: Citation offsets must always reproduce the source text.
 REQUIRED_CITATION_VALIDITY = 1.0
 
