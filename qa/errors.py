@@ -37,7 +37,7 @@ class IndexCorrupt(IndexUnavailable):
 
 
 class ModelError(QAError):
-    """A model (the embedding model, the shipped reader) cannot be loaded."""
+    """The embedding model cannot be loaded."""
 
 
 class StoreUnavailable(IndexUnavailable):

@@ -68,18 +68,21 @@ def test_a_vocabulary_keeps_ids_across_builds_and_the_matrix_holds_only_present_
     assert bm25.get_scores(["lisbon"]).tolist() == [0.0]
 
 
-def test_question_terms_are_bm25s_own_without_importing_it(engine):
+def test_question_terms_are_bm25s_own_without_importing_it(engine, settings):
     """`query_terms` tokenises as ``bm25s.tokenize`` does (its stop-word list kept as data), and
     the index read with numpy alone (`ScoreMatrix`) scores as bm25s's own loaded index."""
     import bm25s
     import bm25s.stopwords
 
     from qa.evaluation.dataset import load_questions
+    from qa.index import IndexStore
     from qa.lexical import BM25_TOKEN_PATTERN, STOPWORDS_FILE, _shared_stemmer
 
     assert json.loads(STOPWORDS_FILE.read_text(encoding="utf-8"))["words"] == list(bm25s.stopwords.STOPWORDS_EN)
     questions = [q.question for q in load_questions()] + EDGE_CASES + ["oil OIL oil: India's oil", "x" * 3000]
-    served = engine._index.bm25
+    engine.load()  # built by now; reading it back is what a new process does
+    served = IndexStore(settings.index_dir, settings).load().bm25
+    assert isinstance(served, ScoreMatrix)
     theirs = llamaindex_bm25([engine._index.chunk_text(chunk) for chunk in engine._index.chunks])
     for question in questions:
         [expected] = bm25s.tokenize(

@@ -11,8 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from qa.answering.model_files import sha256_of
-from qa.answering.reader import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, Reader, ReaderError
+from qa.answering.reader import CONFIG_FILE, MODEL_FILE, TOKENIZER_FILE, Reader, ReaderError, sha256_of
 from qa.config import Settings
 
 READER_DIR = Settings().reader_dir

@@ -24,8 +24,7 @@ from pathlib import Path
 
 import numpy as np
 
-from qa.answering.model_files import sha256_of
-from qa.answering.reader import CONFIG_FILE, FORMAT, MODEL_FILE, TOKENIZER_FILE, Reader
+from qa.answering.reader import CONFIG_FILE, FORMAT, MODEL_FILE, TOKENIZER_FILE, Reader, sha256_of
 from qa.evaluation.metrics import exact_match, token_f1
 from training.sources import NYT, read_member, squad_paragraphs
 from training.windows import MAX_QUESTION_TOKENS, MAX_TOKENS, STRIDE
@@ -101,19 +100,19 @@ def quantise(src: Path, dst: Path, per_channel: bool) -> None:
     quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=per_channel)
 
 
-def write_model_dir(directory: Path, onnx_path: Path, tokenizer_json: Path, config_file: str, config: dict) -> None:
-    """A shipped model's directory: the ONNX file and the tokenizer under their runtime names,
-    and ``config_file`` with ``config`` and the sha256 of both (what the runtime checks)."""
+def write_reader_dir(directory: Path, onnx_path: Path, tokenizer_json: Path, extra: dict) -> None:
     directory.mkdir(parents=True, exist_ok=True)
     shutil.copyfile(onnx_path, directory / MODEL_FILE)
     shutil.copyfile(tokenizer_json, directory / TOKENIZER_FILE)
-    digests = {MODEL_FILE: sha256_of(directory / MODEL_FILE), TOKENIZER_FILE: sha256_of(directory / TOKENIZER_FILE)}
-    (directory / config_file).write_text(json.dumps(config | {"sha256": digests}, indent=1) + "\n", encoding="utf-8")
-
-
-def write_reader_dir(directory: Path, onnx_path: Path, tokenizer_json: Path, extra: dict) -> None:
-    config = {"format": FORMAT, "max_tokens": MAX_TOKENS, "stride": STRIDE, "max_question_tokens": MAX_QUESTION_TOKENS}
-    write_model_dir(directory, onnx_path, tokenizer_json, CONFIG_FILE, config | extra)
+    config = {
+        "format": FORMAT,
+        "max_tokens": MAX_TOKENS,
+        "stride": STRIDE,
+        "max_question_tokens": MAX_QUESTION_TOKENS,
+        "sha256": {MODEL_FILE: sha256_of(directory / MODEL_FILE), TOKENIZER_FILE: sha256_of(directory / TOKENIZER_FILE)},
+        **extra,
+    }
+    (directory / CONFIG_FILE).write_text(json.dumps(config, indent=1) + "\n", encoding="utf-8")
 
 
 def measure(reader: Reader, examples: list[dict]) -> dict:

@@ -22,8 +22,7 @@ import random
 import re
 from pathlib import Path
 
-from training.loop import SEED, batch_at
-from training.train import load_examples
+from training.train import SEED, batch_at, load_examples
 
 #: Share of answerable questions that also yield a near miss: about one example in five of
 #: the second stage, so stage one's share of negatives (about one in three) barely moves.

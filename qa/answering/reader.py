@@ -15,13 +15,15 @@ score is the window's no-answer score.
 
 from __future__ import annotations
 
+import hashlib
+import json
+import threading
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Sequence
 
 import numpy as np
 
-from qa.answering.model_files import ShippedModel, read_manifest
 from qa.errors import ModelError
 from qa.onnx_session import open_session
 
@@ -61,17 +63,46 @@ class Span:
         return self.score - self.null_score
 
 
-class Reader(ShippedModel):
+class Reader:
     """Runs a shipped reader. Cheap to construct; `load` reads and checks the files."""
+
+    def __init__(self, directory: Path) -> None:
+        self.directory = Path(directory)
+        self.config: dict = {}
+        self._session = None
+        self._tokenizer = None
+        self._words = None
+        self._lock = threading.Lock()
 
     @classmethod
     def from_directory(cls, directory: Path) -> "Reader":
         return cls(directory)
 
+    @property
+    def loaded(self) -> bool:
+        return self._session is not None
+
+    def load(self) -> "Reader":
+        if self._session is None:
+            with self._lock:
+                if self._session is None:
+                    self._load()
+        return self
+
     def _load(self) -> None:
         from tokenizers import Tokenizer
 
-        config = read_manifest(self.directory, CONFIG_FILE, FORMAT, ReaderError)
+        config_path = self.directory / CONFIG_FILE
+        try:
+            config = json.loads(config_path.read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ReaderError(f"no reader at {self.directory}: {CONFIG_FILE} is missing") from None
+        except (OSError, ValueError) as err:
+            raise ReaderError(f"{config_path} cannot be read ({err}); restore it from the repository") from None
+        if config.get("format") != FORMAT:
+            raise ReaderError(f"{config_path} has format {config.get('format')!r}; this code reads {FORMAT}")
+        for name, expected in config.get("sha256", {}).items():
+            verify_checksum(self.directory / name, expected)
         try:
             tokenizer = Tokenizer.from_file(str(self.directory / TOKENIZER_FILE))
             tokenizer.no_padding()
@@ -90,6 +121,10 @@ class Reader(ShippedModel):
         self._tokenizer = tokenizer
         self._words = words
         self._session = session
+
+    @property
+    def max_question_tokens(self) -> int:
+        return int(self.config.get("max_question_tokens", 64))
 
     def count_tokens(self, text: str) -> int:
         """Word pieces of ``text`` (for budgeting what to read)."""
@@ -128,6 +163,11 @@ class Reader(ShippedModel):
         spans.sort(key=lambda s: s.margin, reverse=True)
         return spans
 
+    def _clip_question(self, question: str) -> str:
+        ids = self._words.encode(question, add_special_tokens=False)
+        if len(ids.ids) <= self.max_question_tokens:
+            return question
+        return question[: ids.offsets[self.max_question_tokens - 1][1]]
 
 
 def _best_spans(passage: int, encoding, start_logits: np.ndarray, end_logits: np.ndarray) -> list[Span]:
@@ -159,3 +199,24 @@ def _best_spans(passage: int, encoding, start_logits: np.ndarray, end_logits: np
         if len(out) == SPANS_PER_WINDOW:
             break
     return out
+
+
+def verify_checksum(path: Path, expected: str) -> None:
+    """Raise `ReaderError` unless ``path`` exists and its sha256 is ``expected``."""
+    try:
+        digest = sha256_of(path)
+    except FileNotFoundError:
+        raise ReaderError(f"{path} is missing; restore it from the repository (git checkout -- {path})") from None
+    if digest != expected:
+        raise ReaderError(
+            f"{path} is damaged: sha256 {digest[:12]}... is not the shipped {expected[:12]}...; "
+            f"restore it from the repository (git checkout -- {path})"
+        )
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        for block in iter(lambda: f.read(1 << 20), b""):
+            h.update(block)
+    return h.hexdigest()
