@@ -22,7 +22,7 @@ from typing import Protocol, Sequence
 
 import numpy as np
 
-from qa.errors import IndexCorrupt
+from qa.errors import ConfigError, IndexCorrupt
 from qa.onnx_session import open_session
 
 #: Files of an exported encoder, inside the index build.
@@ -69,6 +69,8 @@ class OnnxEncoder:
             config = json.loads((self.directory / ENCODER_CONFIG_FILE).read_text(encoding="utf-8"))
             tokenizer = Tokenizer.from_file(str(self.directory / TOKENIZER_FILE))
             session = open_session(self.directory / ONNX_MODEL_FILE)
+        except ConfigError:
+            raise  # a setting to fix, not a damaged file
         except Exception as err:  # JSON, tokenizers and onnxruntime each fail in their own way
             raise IndexCorrupt(
                 f"Query encoder in {str(self.directory)!r} cannot be loaded ({type(err).__name__}: {err}); "

@@ -82,6 +82,9 @@ class Retriever:
             lists.append(self.search.lexical(query, self._candidates))
         ranked = lists[0] if len(lists) == 1 else fuse(lists, [DENSE_WEIGHT, 1.0 - DENSE_WEIGHT])
         chunks = self._index.chunks
+        # Equal scores by document and offset: the order candidates arrived in is the order of
+        # two searches whose own ties depend on the index's row order and the processor.
+        ranked = sorted(ranked, key=lambda item: (-item[1], chunks[item[0]].source, chunks[item[0]].start))
         return [
             RetrievedChunk(
                 node_id=chunks[row].node_id,

@@ -95,6 +95,11 @@ class _Reading:
         return self.passage.start + self.span.end
 
 
+def _rank(reading: _Reading) -> tuple:
+    """Best score first; equal scores by article and offset, not by the order they were read in."""
+    return (-reading.score, reading.passage.source, reading.start, reading.end)
+
+
 class ReaderAnswerer:
     """Builds an `Answer` from a question and retrieved passages.
 
@@ -146,7 +151,7 @@ class ReaderAnswerer:
         readings = self._read(question, passages[:FIRST_READ], top)
         if (not readings or readings[0].score < self.thresholds.confident) and len(passages) > FIRST_READ:
             readings += self._read(question, passages[FIRST_READ:MAX_READ], top)
-        return sorted(readings, key=lambda r: r.score, reverse=True)
+        return sorted(readings, key=_rank)
 
     def _read(self, question: str, passages: Sequence[Passage], top_score: float) -> list[_Reading]:
         texts = [self.texts[p.source][p.start : p.end] for p in passages]

@@ -3,9 +3,16 @@ that the passage holds none.
 
 A fine-tuned all-MiniLM-L6-v2 (``models/reader/``, made by ``training/``) runs on
 onnxruntime with the ``tokenizers`` library: no torch at question time. It reads
-``[CLS] question [SEP] passage [SEP]`` windows, all passages of a question in one
-batch, and scores every span by its start and end logits; the ``[CLS]`` position's
-score is the window's no-answer score.
+``[CLS] question [SEP] passage [SEP]`` windows and scores every span by its start and
+end logits; the ``[CLS]`` position's score is the window's no-answer score.
+
+The same window gets the same scores on every machine, as far as float arithmetic allows:
+- its weights are int8 stored as uint8 with zero point 128 (`training.exact_integers`), so
+  onnxruntime multiplies them with its U8U8 kernels, exact on every x86 processor. Its U8S8
+  kernels saturate on AVX2 processors without VNNI and moved logits by up to 2.1 there;
+- each window is run alone (`Reader._run`): the model quantises its activations with one
+  scale per tensor, so a window read in a batch would be scored by its neighbours' (and the
+  padding's) range too.
 
 >>> reader = Reader.from_directory(Path("models/reader")).load()          # doctest: +SKIP
 >>> spans = reader.read("Who won?", ["Smith won the race on Sunday."])  # doctest: +SKIP
@@ -24,8 +31,9 @@ from typing import Sequence
 
 import numpy as np
 
-from qa.errors import ModelError
+from qa.errors import ConfigError, ModelError
 from qa.onnx_session import open_session
+from qa.topk import top_indices
 
 #: Files of a shipped reader.
 MODEL_FILE = "model.onnx"
@@ -114,6 +122,8 @@ class Reader:
                 max_length=int(config["max_tokens"]), stride=int(config["stride"]), strategy="only_second"
             )
             session = open_session(self.directory / MODEL_FILE)
+        except ConfigError:
+            raise  # a setting to fix, not a damaged file
         except Exception as err:  # onnxruntime and tokenizers raise their own types
             raise ReaderError(f"the reader in {self.directory} cannot be loaded ({type(err).__name__}: {err})") from err
         self.config = config
@@ -132,10 +142,11 @@ class Reader:
         return len(self._words.encode(text, add_special_tokens=False).ids)
 
     def read(self, question: str, passages: Sequence[str]) -> list[Span]:
-        """Candidate spans over all ``passages`` (read as one batch), best ``margin`` first.
+        """Candidate spans over all ``passages``, best ``margin`` first (ties: passage, offset).
 
         Every window contributes its best spans, so each passage has at least one candidate
-        unless it is empty. Offsets are characters of the passage text.
+        unless it is empty. Offsets are characters of the passage text. A passage's spans do not
+        depend on the other passages read with it.
         """
         self.load()
         question = self._clip_question(question)
@@ -146,22 +157,25 @@ class Reader:
             enc = self._tokenizer.encode(question, text)
             for e in [enc, *enc.overflowing]:
                 windows.append((p, e))
-        if not windows:
-            return []
-        width = max(len(e.ids) for _, e in windows)
-        ids = np.zeros((len(windows), width), dtype=np.int64)
-        types = np.zeros_like(ids)
-        mask = np.zeros_like(ids)
-        for row, (_, e) in enumerate(windows):
-            n = len(e.ids)
-            ids[row, :n], types[row, :n], mask[row, :n] = e.ids, e.type_ids, 1
-        feeds = {"input_ids": ids, "attention_mask": mask, "token_type_ids": types}
-        starts, ends = self._session.run(None, {k: v for k, v in feeds.items() if k in self._input_names})
         spans = []
-        for row, (p, e) in enumerate(windows):
-            spans += _best_spans(p, e, starts[row], ends[row])
-        spans.sort(key=lambda s: s.margin, reverse=True)
+        for p, e in windows:
+            starts, ends = self._run(e)
+            spans += _best_spans(p, e, starts, ends)
+        spans.sort(key=lambda s: (-s.margin, s.passage, s.start, s.end))
         return spans
+
+    def _run(self, encoding) -> tuple[np.ndarray, np.ndarray]:
+        """Start and end logits of one window, run alone: dynamic quantisation scales a run's
+        activations by their range over the whole batch (padding included), so a window read in a
+        batch would be scored by what it was read with."""
+        ids = np.asarray([encoding.ids], dtype=np.int64)
+        feeds = {
+            "input_ids": ids,
+            "attention_mask": np.ones_like(ids),
+            "token_type_ids": np.asarray([encoding.type_ids], dtype=np.int64),
+        }
+        starts, ends = self._session.run(None, {k: v for k, v in feeds.items() if k in self._input_names})
+        return starts[0], ends[0]
 
     def _clip_question(self, question: str) -> str:
         ids = self._words.encode(question, add_special_tokens=False)
@@ -182,10 +196,8 @@ def _best_spans(passage: int, encoding, start_logits: np.ndarray, end_logits: np
     scores = np.where(valid, scores, -np.inf)
     null = float(start[0] + end[0])
     flat = scores.ravel()
-    # Only the best few dozen spans can be among the kept ones: partition, then sort those.
-    top = min(SPANS_PER_WINDOW * 8, flat.size)
-    best = np.argpartition(-flat, top - 1)[:top]
-    best = best[np.argsort(-flat[best])]
+    # Only the best few dozen spans can be among the kept ones.
+    best = top_indices(flat, SPANS_PER_WINDOW * 8)
     offsets = encoding.offsets
     out: list[Span] = []
     for k in best:

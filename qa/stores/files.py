@@ -7,6 +7,7 @@ from __future__ import annotations
 import numpy as np
 
 from qa.lexical import query_terms
+from qa.topk import top_indices
 
 
 class FileSearch:
@@ -19,7 +20,8 @@ class FileSearch:
         """The ``k`` rows nearest ``vector`` (inner product of normalised vectors), best first."""
         vector = np.asarray(vector, dtype=np.float32).reshape(1, -1)
         scores, rows = self._index.faiss_index.search(vector, k)
-        return [(int(r), float(s)) for r, s in zip(rows[0], scores[0]) if r >= 0]
+        found = sorted((-float(s), int(r)) for r, s in zip(rows[0], scores[0]) if r >= 0)  # equal scores by row
+        return [(r, -s) for s, r in found]
 
     def lexical(self, query: str, k: int) -> list[tuple[int, float]]:
         """The ``k`` rows with the highest BM25 scores for ``query``, best first (rows scoring
@@ -27,19 +29,5 @@ class FileSearch:
         tokens = query_terms(query)
         bm25 = self._index.bm25
         scores = bm25.get_scores(tokens) if tokens else np.zeros(int(bm25.scores["num_docs"]), dtype=np.float32)
-        rows = top_rows(scores, k)
+        rows = top_indices(scores, k)
         return [(int(r), float(scores[r])) for r in rows]
-
-
-def top_rows(scores: np.ndarray, k: int) -> np.ndarray:
-    """Rows of the ``k`` highest scores, highest first, ties by row.
-
-    bm25s's own top-k (``np.argpartition(scores, -k)``) takes milliseconds on a large corpus,
-    where nearly every score is 0: introselect degrades on long runs of equal values.
-    Partitioning the negated scores does not, and gives the same rows for every score above 0.
-    """
-    k = min(k, len(scores))
-    if k == 0:
-        return np.zeros(0, dtype=np.int64)
-    rows = np.argpartition(-scores, k - 1)[:k]
-    return rows[np.lexsort((rows, -scores[rows]))]
