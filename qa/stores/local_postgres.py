@@ -320,7 +320,14 @@ class LocalPostgres:
             )
 
     def _why(self, err: Exception) -> str:
-        """The error, and the last line the server or its tools logged (where to read more)."""
+        """The error, and the folder in the way or the last line the server or its tools logged."""
+        if isinstance(err, PermissionError) and err.filename and self.user is not None:
+            owner = self._server_user()
+            closed = first_closed_folder(Path(err.filename).parent, owner.pw_uid,
+                                         set(os.getgrouplist(self.user, owner.pw_gid)))
+            if closed is not None:
+                return (f"its server user {self.user!r} cannot enter {closed} "
+                        f"(mode {stat.S_IMODE(closed.stat().st_mode):o}) to run {err.filename}")
         lines = []
         for log in (self._folder() / "commands.log", self._folder() / "server.log"):
             if log.exists():
