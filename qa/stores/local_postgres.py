@@ -35,6 +35,7 @@ import hashlib
 import json
 import os
 import shutil
+import signal
 import socket
 import stat
 import subprocess
@@ -344,7 +345,9 @@ def main(argv: list[str] | None = None) -> int:
     if not command:
         print("usage: python -m qa.stores.local_postgres -- COMMAND [ARG ...]", file=sys.stderr)
         return 2
-    server = LocalPostgres()
+    # `kill` as well as Ctrl-C: leave through `finally`, so the server never outlives the command.
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(128 + signal.SIGTERM))
+    server, child = LocalPostgres(), None
     try:
         server.start()
         server.psql("CREATE EXTENSION IF NOT EXISTS vector")
@@ -355,6 +358,8 @@ def main(argv: list[str] | None = None) -> int:
         except KeyboardInterrupt:  # Ctrl-C reached the child too: let it finish its own way
             code = child.wait()
         return code if code >= 0 else 128 - code  # killed by a signal: the shell's convention
+    except KeyboardInterrupt:
+        return 128 + signal.SIGINT
     except LocalServerError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -362,13 +367,15 @@ def main(argv: list[str] | None = None) -> int:
         print(f"error: PostgreSQL (pgserver) started but did not answer: {err.stderr.strip() or err}", file=sys.stderr)
         return 1
     finally:
+        if child is not None and child.poll() is None:  # this process alone was told to stop
+            child.terminate()
+            child.wait()
         if server.directory is not None:
             try:
                 server.stop(mode="fast")
             except LocalServerError:
                 pass  # it had stopped already (Ctrl-C reaches the server too when it shares the terminal)
             server.remove()
-
 
 if __name__ == "__main__":
     sys.exit(main())
