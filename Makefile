@@ -29,13 +29,12 @@ chat: setup
 	$(BIN)/qa chat --host $(HOST) --port $(PORT)
 
 # The chat served from PostgreSQL (README "Serving many users"): a throw-away PostgreSQL 16 with
-# pgvector from the pgserver wheel under index/pgdata/ (stopped when the chat stops), the seeds
-# published into it, then `qa chat --store`.
+# pgvector from the pgserver wheel in a temporary folder (qa/stores/local_postgres.py: as root
+# too, wherever the clone lives), the seeds published into it (QA_STORE), then the chat; the
+# server is stopped and removed when the chat stops.
 chat-postgres: setup
-	$(BIN)/python -c "import pgserver, subprocess, sys; \
-	uri = pgserver.get_server('index/pgdata', cleanup_mode='stop').get_uri(); print('PostgreSQL:', uri, flush=True); \
-	subprocess.run(['$(BIN)/qa', 'index', '--store', uri], check=True); \
-	sys.exit(subprocess.run(['$(BIN)/qa', 'chat', '--store', uri, '--host', '$(HOST)', '--port', '$(PORT)']).returncode)"
+	$(BIN)/python -m qa.stores.local_postgres -- \
+	  sh -c '$(BIN)/qa index && exec $(BIN)/qa chat --host $(HOST) --port $(PORT)'
 
 test: setup browser
 	$(BIN)/python -m pytest

@@ -10,7 +10,8 @@ Chunks are paragraphs of `synthetic.py`'s articles; vectors are random, normalis
 from a random query as any other), so recall is given for two kinds of query vector:
 random ones; and, for stored vectors with noise added (cosine 0.8 to their source, as a
 question to its passage), how often the source is among the 10 found.
-Without ``--uri`` a server is started with ``pgserver`` in a temporary folder and removed.
+Without ``--uri`` a server is started with ``pgserver``'s binaries in a temporary folder and
+removed (`qa.stores.local_postgres`: as root too, wherever the checkout lives).
 """
 
 from __future__ import annotations
@@ -19,9 +20,7 @@ import argparse
 import random
 import statistics
 import sys
-import tempfile
 import time
-import warnings
 from pathlib import Path
 
 import numpy as np
@@ -156,17 +155,15 @@ def main(argv: list[str] | None = None) -> int:
     if args.uri:
         run(args.uri, args.chunks)
         return 0
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore")  # platformdirs: XDG_RUNTIME_DIR is unset
-        import pgserver
+    from qa.stores.local_postgres import LocalPostgres
 
-    with tempfile.TemporaryDirectory(prefix="pg-bench-") as directory:
-        server = pgserver.get_server(Path(directory) / "data", cleanup_mode="delete")
-        try:
-            server.psql("CREATE EXTENSION IF NOT EXISTS vector;")
-            run(server.get_uri(), args.chunks)
-        finally:
-            server.cleanup()
+    server = LocalPostgres().start()
+    try:
+        server.psql("CREATE EXTENSION IF NOT EXISTS vector;")
+        run(server.socket_uri, args.chunks)
+    finally:
+        server.stop(mode="fast")
+        server.remove()
     return 0
 
 

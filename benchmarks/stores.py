@@ -91,22 +91,21 @@ class StandInEncoder:
 
 
 class ThrowAwayServer:
-    """A PostgreSQL server with pgvector in a temporary folder (`tests/postgres_server.py`),
+    """A PostgreSQL server with pgvector in a temporary folder (`qa.stores.local_postgres`),
     stopped and removed on exit."""
 
     def __enter__(self) -> str:
-        sys.path.insert(0, str(ROOT / "tests"))
-        from postgres_server import start_server
+        from qa.stores.local_postgres import LocalPostgres
 
-        self.directory = Path(tempfile.mkdtemp(prefix="qa-bench-pg-"))
-        self.server = start_server(self.directory)
+        self.server = LocalPostgres().start()
+        self.server.psql("CREATE EXTENSION IF NOT EXISTS vector")
         return self.server.socket_uri
 
     def __exit__(self, *exc) -> None:
         try:
             self.server.stop()
         finally:
-            shutil.rmtree(self.directory, ignore_errors=True)
+            self.server.remove()
 
 
 # -- measurements ------------------------------------------------------------------------
@@ -363,7 +362,7 @@ def notes(details: dict, load_before: float, load_after: float, uri_given: bool)
         f"{load_after:.1f} at the end); PostgreSQL ran on the same 2 cores as the engines. Each figure's reference "
         "was measured in the same run (ask() interleaved question by question), so ratios are fairer than values.",
         ("PostgreSQL: the server given by --uri." if uri_given else
-         "PostgreSQL: a throw-away pgserver (PostgreSQL 16 + pgvector, `tests/postgres_server.py`), fsync off, "
+         "PostgreSQL: a throw-away pgserver (PostgreSQL 16 + pgvector, `qa/stores/local_postgres.py`), fsync off, "
          "default shared_buffers; reached through its Unix socket."),
         f"pgvector HNSW m={postgres.HNSW_M}, ef_construction={postgres.HNSW_EF_CONSTRUCTION}, store default "
         f"ef_search={postgres.DEFAULT_EF_SEARCH}; FAISS (index folder, above 20k chunks) HNSW m=32, "

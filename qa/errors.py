@@ -48,3 +48,9 @@ class StoreUnavailable(IndexUnavailable):
 
 class IndexChanged(IndexUnavailable):
     """A newer build replaced the one being served (a database store): load it again."""
+
+
+class LocalServerError(QAError):
+    """The throw-away local PostgreSQL (``make chat-postgres``, the store tests and benchmarks;
+    `qa.stores.local_postgres`) cannot start or stop here: the message says what is in the
+    way (a folder its server user cannot enter, a missing package) and what to do."""

@@ -321,8 +321,8 @@ def test_another_namespace_or_store_format_is_detected(postgres_server, built):
 # -- the server going away and coming back --------------------------------------------
 
 
-def test_a_stopped_server_gives_store_unavailable_quickly_then_recovers(tmp_path):
-    server = start_server(tmp_path / "pg")
+def test_a_stopped_server_gives_store_unavailable_quickly_then_recovers():
+    server = start_server()
     try:
         documents, chunks = corpus(3, 4)
         vectors = normalised(np.random.default_rng(0), len(chunks))
@@ -342,3 +342,4 @@ def test_a_stopped_server_gives_store_unavailable_quickly_then_recovers(tmp_path
             assert store.read_manifest()["counts"]["chunks"] == len(chunks)
     finally:
         server.stop()
+        server.remove()
