@@ -24,17 +24,31 @@ FILLER = b"The committee met again on Tuesday and adjourned without a vote. "
 # ------------------------------------------------------------------ building blocks
 
 
-def deflate_repeated(block: bytes, total: int, wbits: int = zlib.MAX_WBITS) -> bytes:
-    """``block`` repeated up to ``total`` bytes, deflated, without holding ``total`` bytes at once."""
-    packer = zlib.compressobj(9, zlib.DEFLATED, wbits)
-    chunk = block * max(1, (1 << 20) // len(block))
-    out, left = [], total
-    while left > 0:
-        piece = chunk[: min(left, len(chunk))]
-        out.append(packer.compress(piece))
-        left -= len(piece)
-    out.append(packer.flush())
-    return b"".join(out)
+def _repeated_deflate(block: bytes, total: int, prefix: bytes = b"", suffix: bytes = b"") -> tuple[bytes, int, int]:
+    """Raw deflate of ``block`` repeated to ``total`` bytes, its CRC-32 and its Adler-32, made in
+    a second: one 1 MB piece is deflated with a full flush (which makes it independent of what
+    came before) and the compressed piece is repeated; only the checksums see every byte.
+    ``prefix`` and ``suffix`` (an XML head and tail) come before and after the repeats."""
+    piece = block * max(1, (1 << 20) // len(block))
+    whole, rest = divmod(total, len(piece))
+
+    def packed(data: bytes, mode: int) -> bytes:
+        packer = zlib.compressobj(9, zlib.DEFLATED, -zlib.MAX_WBITS)
+        return packer.compress(data) + packer.flush(mode)
+
+    crc, adler = zlib.crc32(prefix), zlib.adler32(prefix)
+    for _ in range(whole):
+        crc, adler = zlib.crc32(piece, crc), zlib.adler32(piece, adler)
+    end = piece[:rest] + suffix
+    crc, adler = zlib.crc32(end, crc), zlib.adler32(end, adler)
+    raw = packed(prefix, zlib.Z_FULL_FLUSH) + packed(piece, zlib.Z_FULL_FLUSH) * whole + packed(end, zlib.Z_FINISH)
+    return raw, crc, adler
+
+
+def deflate_repeated(block: bytes, total: int) -> bytes:
+    """``block`` repeated up to ``total`` bytes, as a zlib stream (a PDF's /FlateDecode)."""
+    raw, _crc, adler = _repeated_deflate(block, total)
+    return b"\x78\xda" + raw + adler.to_bytes(4, "big")
 
 
 def raw_pdf(objects: list[bytes], *, root: int = 1, trailer_extra: bytes = b"") -> bytes:
@@ -182,28 +196,40 @@ def body_xml(paragraphs: bytes) -> bytes:
     )
 
 
-def streamed_document_xml(inflated: int) -> Callable[[zipfile.ZipFile, str], None]:
-    """``word/document.xml`` holding one paragraph of ``inflated`` bytes of text, written in
-    pieces (the archive declares its true size), as the issue's 4.7 MB .docx that inflates to 2 GB."""
-    head = body_xml(b"<w:p><w:r><w:t>").split(b"</w:body>")[0]
-    tail = b"</w:t></w:r></w:p></w:body></w:document>"
+def bomb_docx(inflated: int) -> bytes:
+    """A .docx whose ``word/document.xml`` holds paragraphs of text inflating to ``inflated``
+    bytes, declared truthfully, as the issue's 4.7 MB .docx that inflates to 2 GB."""
+    paragraph = b"<w:p><w:r><w:t>" + FILLER * 15 + b"</w:t></w:r></w:p>"
+    head, tail = body_xml(b"").split(b"</w:body>")
+    tail = b"</w:body>" + tail
+    body = inflated // len(paragraph) * len(paragraph)  # whole paragraphs
+    raw, crc, _adler = _repeated_deflate(paragraph, body, head, tail)
+    entries = [("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _RELS)]
+    return _zip_with_deflated(entries, "word/document.xml", raw, crc, len(head) + body + len(tail))
 
-    def write(archive: zipfile.ZipFile, name: str) -> None:
-        chunk = FILLER * ((1 << 20) // len(FILLER))
-        with archive.open(name, "w", force_zip64=True) as part:
-            part.write(head)
-            left = inflated
-            while left > 0:
-                part.write(chunk[: min(left, len(chunk))])
-                left -= len(chunk)
-            part.write(tail)
 
-    return write
+def _zip_with_deflated(entries, name: str, raw: bytes, crc: int, size: int) -> bytes:
+    """A zip of ``entries`` (deflated by zipfile) plus ``name`` given as raw deflate data."""
+    import struct
+
+    base = zip_of(dict(entries))
+    archive = zipfile.ZipFile(io.BytesIO(base))
+    end = base.rindex(b"PK\x05\x06")
+    directory_at = struct.unpack("<I", base[end + 16 : end + 20])[0]
+    files, directory = base[:directory_at], base[directory_at:end]
+    encoded = name.encode()
+    local = struct.pack("<4s5H3I2H", b"PK\x03\x04", 20, 0, 8, 0, 0, crc, len(raw), size, len(encoded), 0)
+    central = struct.pack("<4s6H3I5H2I", b"PK\x01\x02", 20, 20, 0, 8, 0, 0, crc, len(raw), size,
+                          len(encoded), 0, 0, 0, 0, 0, len(files))
+    body = files + local + encoded + raw
+    directory = directory + central + encoded
+    count = len(archive.infolist()) + 1
+    return body + directory + struct.pack("<4s4H2IH", b"PK\x05\x06", 0, 0, count, count, len(directory), len(body), 0)
 
 
 def lying_zip_docx(declared: int, inflated: int) -> bytes:
     """A .docx whose ``word/document.xml`` declares ``declared`` bytes but inflates to ``inflated``."""
-    honest = docx_of(streamed_document_xml(inflated))
+    honest = bomb_docx(inflated)
     archive = zipfile.ZipFile(io.BytesIO(honest))
     info = archive.getinfo("word/document.xml")
     data = bytearray(honest)
@@ -259,6 +285,12 @@ def tiny_runs_docx(count: int) -> bytes:
     return docx_of(body_xml(b"<w:p>" + b"<w:r><w:t>a</w:t></w:r>" * count + b"</w:p>"))
 
 
+def varied(count: int, unit: bytes) -> bytes:
+    """``unit`` (with one ``%d``) ``count`` times, numbered by a scrambled counter: markup that
+    deflates only 3-5 to 1, so the archive's ratio check lets it through."""
+    return b"".join(unit % ((i * 2654435761) % 4294967296) for i in range(count))
+
+
 def nested_html(depth: int, tag: bytes = b"div") -> bytes:
     return b"<html><body>" + b"<%s>" % tag * depth + b"Deep text." + b"</%s>" % tag * depth + b"</body></html>"
 
@@ -292,12 +324,12 @@ class Hostile:
 #: Every hostile file, by name; the suffix picks the reader, as in a corpus folder.
 HOSTILE_FILES: dict[str, Hostile] = {
     # The issue's two files.
-    "flate-800mb.pdf": Hostile(lambda: flate_bomb_pdf(800 * MB), "not a readable PDF",
+    "flate-800mb.pdf": Hostile(lambda: flate_bomb_pdf(800 * MB), "decompression bomb",
                                "a content stream that inflates to 800 MB"),
-    "docx-bomb-2gb.docx": Hostile(lambda: docx_of(streamed_document_xml(2_000 * MB)), "inflate",
+    "docx-bomb-2gb.docx": Hostile(lambda: bomb_docx(2_000 * MB), "inflate",
                                   "word/document.xml that inflates to 2 GB"),
     # Zip bombs of several ratios and sizes.
-    "docx-bomb-100mb.docx": Hostile(lambda: docx_of(streamed_document_xml(100 * MB)), "inflate",
+    "docx-bomb-100mb.docx": Hostile(lambda: bomb_docx(100 * MB), "inflate",
                                     "word/document.xml that inflates to 100 MB"),
     "docx-bomb-ratio-20.docx": Hostile(
         lambda: docx_of(lambda a, n: a.writestr(n, body_xml(b"<w:p><w:r><w:t>%s</w:t></w:r></w:p>" % _varied(60 * MB)))),
@@ -305,22 +337,30 @@ HOSTILE_FILES: dict[str, Hostile] = {
     "docx-lying-sizes.docx": Hostile(lambda: lying_zip_docx(2_000, 50 * MB), "not a readable .docx",
                                      "declares 2 kB, inflates to 50 MB"),
     "docx-many-entries.docx": Hostile(lambda: many_entries_docx(20_000), "parts", "20,000 zip entries"),
-    "docx-billion-laughs.docx": Hostile(billion_laughs_docx, "no text", "entities expanding to 10**9 copies"),
+    "docx-billion-laughs.docx": Hostile(billion_laughs_docx, "entity amplification", "entities expanding to 10**9 copies"),
     "docx-external-entity.docx": Hostile(external_entity_docx, "no text", "an entity naming /etc/passwd"),
-    "docx-nested.docx": Hostile(lambda: nested_docx(100_000), "not a readable .docx", "100,000 nested runs"),
+    "docx-nested.docx": Hostile(lambda: nested_docx(100_000), "decompression bomb", "100,000 nested runs"),
     "docx-empty-paragraphs.docx": Hostile(lambda: empty_paragraphs_docx(3_000_000), "inflate",
                                           "3,000,000 empty paragraphs"),
     "docx-tiny-runs.docx": Hostile(lambda: tiny_runs_docx(1_500_000), "inflate", "1,500,000 one-letter runs"),
+    "docx-varied-paragraphs.docx": Hostile(lambda: docx_of(body_xml(varied(800_000, b'<w:p w:rsidR="%08X"/>'))),
+                                           "paragraphs, runs and table cells", "800,000 paragraphs that deflate 4 to 1"),
+    "docx-table-cells.docx": Hostile(
+        lambda: docx_of(body_xml(b"<w:tbl><w:tr>" + varied(80_000, b'<w:tc><w:p w:rsidR="%08X"/></w:tc>') + b"</w:tr></w:tbl>")),
+        "paragraphs, runs and table cells", "a table row of 80,000 cells"),
+    "docx-bookmarks.docx": Hostile(
+        lambda: docx_of(body_xml(b"<w:p>" + varied(700_000, b'<w:bookmarkStart w:id="%d"/>') + b"</w:p>")),
+        "XML tags", "700,000 bookmarks in one paragraph"),
     "docx-not-a-zip.docx": Hostile(lambda: b"PK\x03\x04" + bytes(range(256)) * 40, "not a readable .docx",
                                    "a zip header and noise"),
     # PDF bombs of several ratios, and degenerate PDFs.
-    "flate-100mb.pdf": Hostile(lambda: flate_bomb_pdf(100 * MB), "not a readable PDF",
+    "flate-100mb.pdf": Hostile(lambda: flate_bomb_pdf(100 * MB), "decompression bomb",
                                "a content stream that inflates to 100 MB"),
-    "flate-15mb.pdf": Hostile(lambda: flate_bomb_pdf(15 * MB), "not a readable PDF",
+    "flate-15mb.pdf": Hostile(lambda: flate_bomb_pdf(15 * MB), "decompression bomb",
                               "a content stream that inflates to 15 MB"),
     "flate-shared-by-1000-pages.pdf": Hostile(lambda: flate_bomb_pdf(4 * MB, pages=1000), "content",
                                               "one 4 MB content stream drawn by 1,000 pages"),
-    "operators-flood.pdf": Hostile(lambda: operator_flood_pdf(2_000_000), "not a readable PDF",
+    "operators-flood.pdf": Hostile(lambda: operator_flood_pdf(2_000_000), "a drawing or a scan",
                                    "2,000,000 operators on one page"),
     "operators-shared.pdf": Hostile(lambda: operator_flood_pdf(150_000, pages=400), "content",
                                     "150,000 operators drawn by 400 pages"),
@@ -337,12 +377,12 @@ HOSTILE_FILES: dict[str, Hostile] = {
     "encrypted-aes256.pdf": Hostile(aes256_encrypted_pdf, "password-protected", "AES-256 encryption"),
     "truncated.pdf": Hostile(lambda: flate_bomb_pdf(1 * MB)[:300], "not a readable PDF", "cut off after 300 bytes"),
     # HTML.
-    "nested-1m.html": Hostile(lambda: nested_html(450_000), "no article text", "450,000 nested <div>s"),
-    "nested-tables.html": Hostile(lambda: nested_html(300_000, b"table"), "no article text",
+    "nested-1m.html": Hostile(lambda: nested_html(450_000), "HTML elements", "450,000 nested <div>s"),
+    "nested-tables.html": Hostile(lambda: nested_html(300_000, b"table"), "HTML elements",
                                   "300,000 nested <table>s"),
     "billion-laughs.html": Hostile(billion_laughs_html, "no article text", "entities expanding to 10**9 copies"),
-    "many-links.html": Hostile(lambda: many_elements_html(4_900_000), "characters", "4.9 MB of linked paragraphs"),
-    "table-cells.html": Hostile(lambda: table_html(4_900_000), "characters", "4.9 MB of table cells"),
+    "many-links.html": Hostile(lambda: many_elements_html(4_900_000), "HTML elements", "4.9 MB of linked paragraphs"),
+    "table-cells.html": Hostile(lambda: table_html(4_900_000), "HTML elements", "4.9 MB of table cells"),
     # Text.
     "random.txt": Hostile(lambda: bytes((i * 7919 + 13) % 256 for i in range(200_000)), "NUL bytes",
                           "200 kB of random bytes"),

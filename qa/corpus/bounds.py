@@ -137,11 +137,13 @@ def check_docx_archive(name: str, data: bytes) -> None:
                     if entry.filename == "word/document.xml":
                         blocks += sum(1 for _ in _DOCX_BLOCK.finditer(piece, 0, cut))
                     tail = piece[cut:]
-            if tags > MAX_DOCX_TAGS or blocks > MAX_DOCX_BLOCKS:
-                raise DocumentError(
-                    f"{name!r} holds over {MAX_DOCX_BLOCKS:,} paragraphs, runs and cells or {MAX_DOCX_TAGS:,} XML tags "
-                    "(far more than 300 pages of text need); split it into smaller documents."
-                )
+            for count, limit, what in ((blocks, MAX_DOCX_BLOCKS, "paragraphs, runs and table cells"),
+                                       (tags, MAX_DOCX_TAGS, "XML tags")):
+                if count > limit:
+                    raise DocumentError(
+                        f"{name!r} holds over {limit:,} {what}, far more than 300 pages of text need; "
+                        "split it into smaller documents."
+                    )
 
 
 # ---------------------------------------------------------------- HTML
