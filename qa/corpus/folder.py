@@ -287,7 +287,7 @@ def _sha256_read(path: str) -> str:
 def _open_regular(path) -> io.BufferedReader:
     """``path`` opened for reading, or `DocumentError` when it is no longer a regular file.
     Opening does not wait: a pipe put in the file's place would block a plain ``open``."""
-    fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
     try:
         if not stat_mode.S_ISREG(os.fstat(fd).st_mode):
             raise DocumentError(f"{str(path)!r} is {SPECIAL_FILE}")
