@@ -304,6 +304,11 @@ def many_elements_html(total: int) -> bytes:
     return b"<html><body><article>" + unit * (total // len(unit)) + b"</article></body></html>"
 
 
+def paragraphs_html(count: int) -> bytes:
+    unit = b"<p>Paragraph %d: the council met again on Monday and approved the budget for the new library, officials said, and the vote was close.</p>"
+    return b"<html><body><article>" + varied(count, unit) + b"</article></body></html>"
+
+
 def table_html(total: int) -> bytes:
     unit = b"<tr><td>cell</td><td>another cell</td></tr>"
     return b"<html><body><table>" + unit * (total // len(unit)) + b"</table></body></html>"
@@ -383,6 +388,10 @@ HOSTILE_FILES: dict[str, Hostile] = {
     "billion-laughs.html": Hostile(billion_laughs_html, "no article text", "entities expanding to 10**9 copies"),
     "many-links.html": Hostile(lambda: many_elements_html(4_900_000), "HTML elements", "4.9 MB of linked paragraphs"),
     "table-cells.html": Hostile(lambda: table_html(4_900_000), "HTML elements", "4.9 MB of table cells"),
+    "paragraph-flood.html": Hostile(lambda: paragraphs_html(7_950), "characters of text",
+                                    "7,950 paragraphs, 1.2 million characters: the slowest page the bounds let trafilatura read"),
+    "one-paragraph.html": Hostile(lambda: b"<html><body><p>" + FILLER * 73_000 + b"</p></body></html>",
+                                  "characters of text", "one paragraph of 4.8 MB"),
     # Text.
     "random.txt": Hostile(lambda: bytes((i * 7919 + 13) % 256 for i in range(200_000)), "NUL bytes",
                           "200 kB of random bytes"),

@@ -10,7 +10,8 @@ of text, about 300 pages) needs; the figures are measured in ``tests/test_hostil
 - `parser_errors`: every exception a parser library raises becomes a `DocumentError`.
 - `check_docx_archive`: a .docx's zip entries, their declared sizes and ratios, and the
   paragraphs and runs its XML holds, before python-docx inflates anything.
-- `check_html_markup`: the number of elements, before trafilatura walks them.
+- `check_html_markup`: the number of elements and the text outside tags and scripts, before
+  trafilatura walks them.
 - `pdf_configuration` and `PdfBudget`: pypdf's own limits, tightened, and the pages, the
   content drawn and the text gathered so far, checked page by page.
 """
@@ -148,19 +149,31 @@ def check_docx_archive(name: str, data: bytes) -> None:
 
 # ---------------------------------------------------------------- HTML
 
-#: Elements of a page: trafilatura spends about 80 us on each, in Python. A news page has
-#: 1,000-10,000 (menus, comments and inline icons included); this bound keeps a read under ~1.5 s.
-MAX_HTML_ELEMENTS = 20_000
+#: Elements of a page, and characters of text outside its tags, scripts and styles:
+#: trafilatura spends 45-130 us on each element and about 0.5 us on each character, in
+#: Python. A news page has 1,000-6,000 elements and 5,000-50,000 characters; at both bounds
+#: together a read takes about 1.1 s (the worst shape measured: paragraphs of text).
+MAX_HTML_ELEMENTS = 8_000
+MAX_HTML_TEXT_CHARS = 1_200_000
 _START_TAG = re.compile(r"<[A-Za-z]")
+_INVISIBLE = re.compile(r"<(script|style|template|svg)\b.*?</\1\s*>", re.IGNORECASE | re.DOTALL)
+_TAG = re.compile(r"<[^>]*>")
+_SPACE_RUN = re.compile(r"\s+")
 
 
 def check_html_markup(name: str, html: str) -> None:
-    """Refuse a page with more elements than trafilatura can walk in about a second."""
+    """Refuse a page with more elements or text than trafilatura can walk in about a second."""
     elements = sum(1 for _ in _START_TAG.finditer(html))
     if elements > MAX_HTML_ELEMENTS:
         raise DocumentError(
             f"{name!r} holds {elements:,} HTML elements, over the {MAX_HTML_ELEMENTS:,} limit for one page; "
             "save the article's text, or split the page."
+        )
+    text = len(_SPACE_RUN.sub(" ", _TAG.sub(" ", _INVISIBLE.sub(" ", html))))
+    if text > MAX_HTML_TEXT_CHARS:
+        raise DocumentError(
+            f"{name!r} holds about {text:,} characters of text, over the {MAX_HTML_TEXT_CHARS:,} limit for one "
+            "page; split it into smaller documents."
         )
 
 
