@@ -110,6 +110,11 @@ def operator_flood_pdf(operators: int, pages: int = 1) -> bytes:
     return pdf_pages([0] * pages, [stream(deflate_repeated(b"q Q ", 4 * operators), b"/Filter /FlateDecode ")])
 
 
+def short_lines_pdf(pages: int) -> bytes:
+    """``pages`` pages, each drawing its own five characters."""
+    return pdf_pages(list(range(pages)), [stream(text_operators("p%04d" % i)) for i in range(pages)])
+
+
 def nested_array_pdf(depth: int) -> bytes:
     """A page whose /MediaBox is an array nested ``depth`` deep."""
     box = b"[" * depth + b"0" + b"]" * depth
@@ -350,6 +355,10 @@ HOSTILE_FILES: dict[str, Hostile] = {
     "docx-tiny-runs.docx": Hostile(lambda: tiny_runs_docx(1_500_000), "inflate", "1,500,000 one-letter runs"),
     "docx-varied-paragraphs.docx": Hostile(lambda: docx_of(body_xml(varied(800_000, b'<w:p w:rsidR="%08X"/>'))),
                                            "paragraphs, runs and table cells", "800,000 paragraphs that deflate 4 to 1"),
+    "docx-empty-cells.docx": Hostile(
+        lambda: docx_of(body_xml(b"<w:tbl>" + b"".join(b"<w:tr>" + varied(100, b'<w:tc><w:p w:rsidR="%08X"/></w:tc>')
+                                                        + b"</w:tr>" for _ in range(99)) + b"</w:tbl>")),
+        "no text", "99 rows of 100 empty cells: the slowest table the bounds let python-docx read"),
     "docx-table-cells.docx": Hostile(
         lambda: docx_of(body_xml(b"<w:tbl><w:tr>" + varied(80_000, b'<w:tc><w:p w:rsidR="%08X"/></w:tc>') + b"</w:tr></w:tbl>")),
         "paragraphs, runs and table cells", "a table row of 80,000 cells"),
@@ -371,8 +380,9 @@ HOSTILE_FILES: dict[str, Hostile] = {
                                     "150,000 operators drawn by 400 pages"),
     "empty-pages-5000.pdf": Hostile(lambda: pdf_pages([None] * 5_000, []), "pages",
                                     "5,000 empty pages"),
-    "empty-pages-1500.pdf": Hostile(lambda: pdf_pages([None] * 1_500, []), "no text layer",
-                                    "1,500 empty pages"),
+    "empty-pages-990.pdf": Hostile(lambda: pdf_pages([None] * 990, []), "no text layer", "990 empty pages"),
+    "short-lines-990-pages.pdf": Hostile(lambda: short_lines_pdf(990), "no text layer",
+                                         "990 pages of 5 characters each: the slowest PDF the bounds let pypdf read"),
     "pages-count-lies.pdf": Hostile(lambda: pdf_pages([None], [], count=2_000_000_000), "pages",
                                     "one page, /Count 2,000,000,000"),
     "nested-arrays.pdf": Hostile(lambda: nested_array_pdf(50_000), "not a readable PDF",

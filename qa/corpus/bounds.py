@@ -5,7 +5,8 @@ A hostile file (a decompression bomb, thousands of empty pages, markup nested a 
 deep, a content stream drawn by every page) is then refused in about a second and a few
 tens of MB, like any other bad file, instead of taking minutes and gigabytes. Each limit
 sits several times above what the largest accepted document (`formats.MAX_TEXT_CHARS`
-of text, about 300 pages) needs; the figures are measured in ``tests/test_hostile_files.py``.
+of text, about 300 pages) needs; the figures are measured in ``tests/reliability/test_hostile_files.py``
+and ``benchmarks/hostile_files.py``.
 
 - `parser_errors`: every exception a parser library raises becomes a `DocumentError`.
 - `check_docx_archive`: a .docx's zip entries, their declared sizes and ratios, and the
@@ -80,14 +81,18 @@ MAX_DOCX_XML_BYTES = 30_000_000
 #: entry over `RATIO_CHECK_BYTES` with a higher ratio is one pattern repeated: a bomb.
 MAX_ZIP_RATIO = 200
 RATIO_CHECK_BYTES = 1_000_000
-#: Paragraphs, runs and table cells in the XML: python-docx spends about 20 us on each,
-#: in Python. A 300-page document has about 12,000; this bound keeps a read under ~1.5 s.
+#: Paragraphs, runs and table cells in the XML: python-docx spends about 20 us on each
+#: paragraph or run and about 100 us on a cell (it works out the table's grid), in Python,
+#: so a cell counts `DOCX_CELL_WEIGHT` times. A 300-page document has about 12,000; this
+#: bound keeps a read under ~1.3 s.
 MAX_DOCX_BLOCKS = 60_000
+DOCX_CELL_WEIGHT = 4
 #: Tags in all XML parts: bounds the trees' memory (a 300-page document has about 90,000).
 MAX_DOCX_TAGS = 600_000
 
-#: Start tags of paragraphs (p), runs (r) and table cells (tc), whatever the namespace prefix.
-_DOCX_BLOCK = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:p|r|tc)[\s/>]")
+#: Start tags of paragraphs (p) and runs (r), and of table cells (tc), whatever the namespace prefix.
+_DOCX_BLOCK = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?(?:p|r)[\s/>]")
+_DOCX_CELL = re.compile(rb"<(?:[A-Za-z_][\w.-]*:)?tc[\s/>]")
 _XML_PART = (".xml", ".rels")
 #: Longer than any tag name the block count looks for: a "<" further back than this from the
 #: end of a piece is not the start of a tag it could miss.
@@ -137,6 +142,7 @@ def check_docx_archive(name: str, data: bytes) -> None:
                     tags += piece.count(b"<", 0, cut)
                     if entry.filename == "word/document.xml":
                         blocks += sum(1 for _ in _DOCX_BLOCK.finditer(piece, 0, cut))
+                        blocks += DOCX_CELL_WEIGHT * sum(1 for _ in _DOCX_CELL.finditer(piece, 0, cut))
                     tail = piece[cut:]
             for count, limit, what in ((blocks, MAX_DOCX_BLOCKS, "paragraphs, runs and table cells"),
                                        (tags, MAX_DOCX_TAGS, "XML tags")):
@@ -180,8 +186,9 @@ def check_html_markup(name: str, html: str) -> None:
 # ---------------------------------------------------------------- PDF
 
 #: Pages of one PDF. The text limit is about 300 pages of prose; slides and forms with
-#: little text per page still fit. The page tree is read before any page is.
-MAX_PDF_PAGES = 2_000
+#: little text per page still fit. The page tree is read before any page is. pypdf spends
+#: about 0.8 ms on a page with one line of text: 1,000 such pages take about 0.8 s.
+MAX_PDF_PAGES = 1_000
 #: Bytes one stream may inflate to (pypdf's default is 75 MB). A page's content stream is
 #: 5-100 kB; a vector drawing a few MB. Pictures are never inflated to extract text.
 MAX_PDF_STREAM_BYTES = 10_000_000
