@@ -6,18 +6,28 @@ extracting text, so an up-to-date index opens without reading a PDF. A file that
 be a document (unsupported type, over the size limit, an exact copy of another) is
 skipped with a one-line message naming it and what to do; the other documents still load.
 
+Symbolic links: a link to a file is followed only when the file it points to lies inside
+the folder (then it is read under the link's name); a link out of the folder, a link to a
+folder, a broken link and a link loop are listed as skipped, never followed. Reading opens
+the file without following it anywhere else, refuses anything that is no longer a regular
+file (a pipe put in its place would block the read), and reads no more than the format's
+size limit however much the file grew since the scan.
+
 Nothing the user has is lost: an added file never overwrites another, and a removed one
 is moved into the folder's ``.removed/`` directory, not deleted.
 """
 
 from __future__ import annotations
 
+import errno
 import functools
 import hashlib
+import io
 import logging
 import os
 import re
 import shutil
+import stat as stat_mode
 import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
@@ -36,6 +46,12 @@ RACY_SECONDS = 2
 REMOVED_DIR = ".removed"
 #: The corpus's own description (`qa.corpus.description`), never read as a document.
 DESCRIPTION_FILE = "corpus.toml"
+#: Why a folder entry is left out unread (see the module's note on links).
+LINK_OUTSIDE = "a link to a file outside the corpus folder; not followed: copy the file into the folder instead."
+LINK_TO_FOLDER = "a link to a folder; not followed: move the folder into the corpus folder instead."
+LINK_LOOP = "a link that loops back on itself; remove it."
+BROKEN_LINK = "a link to a file that does not exist; remove it or point it at the file."
+SPECIAL_FILE = "not a regular file (a pipe, socket or device); left out."
 #: Names an uploaded file may keep: letters, digits and a few separators; the rest become "_".
 _UNSAFE_NAME = re.compile(r"[^\w.\- ]+")
 
@@ -49,14 +65,16 @@ class SourceFile:
     kind: str
     size: int
     sha256: str
+    #: The corpus folder: the file must still lie inside it when it is read.
+    root: Path | None = None
 
     def read(self) -> Article:
         """Extract its text. Raises `DocumentError` naming the file and the fix."""
-        try:
-            data = self.path.read_bytes()
-        except OSError as err:
-            raise DocumentError(f"{self.source!r} cannot be read ({err.strerror}); check its permissions.") from err
-        return read_document(self.source, data, path_for_messages=str(self.path))
+        name = str(self.path)
+        if self.root is not None:
+            _check_inside(self.root, self.path, name)
+        data = read_bounded(self.path, MAX_BYTES[self.kind], name, self.kind)
+        return read_document(self.source, data, path_for_messages=name)
 
 
 @dataclass
@@ -99,6 +117,9 @@ class CorpusFolder:
         scan = Scan()
         first_by_hash: dict[str, str] = {}
         for source, path, stat in sorted(self._walk(), key=lambda found: found[0]):
+            if isinstance(stat, str):  # a link or a special file, not followed
+                scan.skipped.append(f"{source}: {stat}")
+                continue
             size = stat.st_size
             kind = kind_of(path.name)
             if kind is None:
@@ -126,7 +147,7 @@ class CorpusFolder:
                 )
                 continue
             first_by_hash[digest] = source
-            scan.files.append(SourceFile(source, path, kind, size, digest))
+            scan.files.append(SourceFile(source, path, kind, size, digest, self.root))
         if required and not scan.files:
             raise CorpusError(
                 f"Corpus folder {str(self.root)!r} holds no documents ({', '.join(supported_suffixes())})"
@@ -136,7 +157,8 @@ class CorpusFolder:
         return scan
 
     def _walk(self, folder: Path | None = None, prefix: str = ""):
-        """(source, path, os.stat_result) of every file, hidden files and folders left out. os.scandir
+        """(source, path, os.stat_result) of every file, hidden files and folders left out; for
+        a link that is not followed or a special file, (source, path, why) instead. os.scandir
         gives each entry's type and size without a call per file (adding a document while the
         chat runs scans the whole folder)."""
         folder = self.root if folder is None else folder
@@ -144,11 +166,34 @@ class CorpusFolder:
             for entry in entries:
                 if entry.name.startswith("."):
                     continue
-                if entry.is_dir(follow_symlinks=False):
+                source = f"{prefix}{entry.name}"
+                if entry.is_symlink():
+                    yield source, Path(entry.path), self._link(Path(entry.path))
+                elif entry.is_dir(follow_symlinks=False):
                     if not entry.name.startswith("__"):
-                        yield from self._walk(Path(entry.path), f"{prefix}{entry.name}/")
-                elif entry.is_file():
-                    yield f"{prefix}{entry.name}", Path(entry.path), entry.stat()
+                        yield from self._walk(Path(entry.path), f"{source}/")
+                elif entry.is_file(follow_symlinks=False):
+                    yield source, Path(entry.path), entry.stat(follow_symlinks=False)
+                else:
+                    yield source, Path(entry.path), SPECIAL_FILE
+
+    def _link(self, path: Path) -> os.stat_result | str:
+        """A link's target's stat when it is a file inside the folder, else why it is not followed."""
+        try:
+            target = path.resolve(strict=True)
+        except RuntimeError:  # Python 3.11 reports a loop so
+            return LINK_LOOP
+        except OSError as err:
+            return LINK_LOOP if err.errno == errno.ELOOP else BROKEN_LINK
+        if not target.is_relative_to(self.root.resolve()):
+            return LINK_OUTSIDE
+        try:
+            found = target.stat()
+        except OSError:
+            return BROKEN_LINK
+        if stat_mode.S_ISDIR(found.st_mode):
+            return LINK_TO_FOLDER
+        return found if stat_mode.S_ISREG(found.st_mode) else SPECIAL_FILE
 
     # -- changing the folder (the chat's "Add documents" and "Remove") -----------------
 
@@ -233,10 +278,53 @@ def _sha256_cached(path: str, size: int, mtime_ns: int, inode: int) -> str:
 
 def _sha256_read(path: str) -> str:
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    with _open_regular(path) as handle:
         while block := handle.read(1 << 20):
             digest.update(block)
     return digest.hexdigest()
+
+
+def _open_regular(path) -> io.BufferedReader:
+    """``path`` opened for reading, or `DocumentError` when it is no longer a regular file.
+    Opening does not wait: a pipe put in the file's place would block a plain ``open``."""
+    fd = os.open(path, os.O_RDONLY | getattr(os, "O_NONBLOCK", 0) | getattr(os, "O_CLOEXEC", 0))
+    try:
+        if not stat_mode.S_ISREG(os.fstat(fd).st_mode):
+            raise DocumentError(f"{str(path)!r} is {SPECIAL_FILE}")
+        return os.fdopen(fd, "rb")
+    except BaseException:
+        os.close(fd)
+        raise
+
+
+def read_bounded(path: Path, limit: int, name: str, kind: str) -> bytes:
+    """The file's bytes, reading no more than ``limit`` (+1, to tell that it is over). Raises
+    `DocumentError` when it vanished, cannot be read, is not a regular file or is over the limit."""
+    try:
+        with _open_regular(path) as handle:
+            data = handle.read(limit + 1)
+    except FileNotFoundError as err:
+        raise DocumentError(
+            f"{name!r} is no longer in the corpus folder (moved or deleted while the folder was read); "
+            "put it back to index it."
+        ) from err
+    except OSError as err:
+        raise DocumentError(f"{name!r} cannot be read ({err.strerror}); check its permissions.") from err
+    if len(data) > limit:
+        raise DocumentError(
+            f"{name!r} is over the {limit:,}-byte limit for a .{kind} document; split it into smaller documents."
+        )
+    return data
+
+
+def _check_inside(root: Path, path: Path, name: str) -> None:
+    """Refuse a file that is now a link out of the folder (it was replaced since the scan)."""
+    try:
+        inside = path.resolve(strict=True).is_relative_to(Path(root).resolve())
+    except (OSError, RuntimeError):
+        return  # gone or looping: `read_bounded` says which
+    if not inside:
+        raise DocumentError(f"{name!r} is {LINK_OUTSIDE}")
 
 
 def _safe_name(name: str) -> str:

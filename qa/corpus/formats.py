@@ -13,7 +13,9 @@ the file's suffix. The libraries are the ones LlamaIndex's file readers wrap or 
   with page offsets). Encrypted and image-only files are refused with the fix.
 - ``.docx``: python-docx, paragraphs and table cells in document order.
 
-Every failure is a `DocumentError` naming the file and what to do.
+Every failure is a `DocumentError` naming the file and what to do: whatever a parser
+library raises is converted, and the work per file is bounded (`qa.corpus.bounds`: what a
+file declares is checked before it is parsed, and parsing stops once a limit is reached).
 """
 
 from __future__ import annotations
@@ -24,6 +26,7 @@ import re
 from pathlib import PurePosixPath
 from typing import Callable
 
+from qa.corpus.bounds import PdfBudget, check_docx_archive, check_html_markup, parser_errors, pdf_configuration
 from qa.corpus.documents import Article, parse_article
 from qa.errors import DocumentError
 
@@ -122,14 +125,14 @@ def read_html(source: str, data: bytes, name: str) -> Article:
         html = data.decode("utf-8")
     except UnicodeDecodeError:
         html = data.decode("latin-1")  # trafilatura needs a str; a legacy page is most often Latin-1
-    try:
+    check_html_markup(name, html)
+    # lxml's and trafilatura's own errors on broken markup become one line.
+    with parser_errors(name, "HTML page"):
         text = trafilatura.extract(
             html, output_format="txt", include_comments=False, include_tables=True,
             include_images=False, favor_recall=True, deduplicate=False,
         )
         metadata = trafilatura.extract_metadata(html)
-    except Exception as err:  # lxml's and trafilatura's own errors on broken markup
-        raise DocumentError(f"{name!r} could not be parsed as HTML ({type(err).__name__}); check the file.") from err
     if not text or len(text.strip()) < MIN_HTML_TEXT_CHARS:
         raise DocumentError(
             f"{name!r} holds no article text that could be found (menus and scripts are skipped); "
@@ -146,26 +149,26 @@ def read_html(source: str, data: bytes, name: str) -> Article:
 
 def read_pdf(source: str, data: bytes, name: str) -> Article:
     import pypdf
-    from pypdf.errors import PdfReadError
+    from pypdf.errors import DependencyError
 
-    try:
-        pdf = pypdf.PdfReader(io.BytesIO(data))
-        if pdf.is_encrypted:
-            # Many PDFs are "encrypted" with an empty password only to restrict printing.
-            try:
-                opened = pdf.decrypt("")
-            except Exception:
-                opened = 0
-            if not opened:
-                raise DocumentError(
-                    f"{name!r} is password-protected; save an unprotected copy and add that instead."
-                )
-        pages = [_clean_pdf_page(page.extract_text() or "") for page in pdf.pages]
+    budget = PdfBudget(name)
+    with parser_errors(name, "PDF"), pdf_configuration():
+        try:
+            # Opening tries the empty password, which many "encrypted" PDFs use only to restrict
+            # printing; AES needs the `cryptography` package, which pypdf may lack.
+            pdf = pypdf.PdfReader(io.BytesIO(data))
+            opened = pdf.decrypt("") if pdf.is_encrypted else 1
+        except DependencyError:
+            opened = 0
+        if not opened:
+            raise DocumentError(f"{name!r} is password-protected; save an unprotected copy and add that instead.")
+        budget.pages(pdf)
+        pages = []
+        for page in pdf.pages:
+            budget.page(page)
+            pages.append(_clean_pdf_page(page.extract_text() or ""))
+            budget.text(len(pages[-1]), MAX_TEXT_CHARS)
         title = (pdf.metadata.title if pdf.metadata else None) or None
-    except DocumentError:
-        raise
-    except (PdfReadError, ValueError, KeyError, TypeError, OSError, RecursionError) as err:
-        raise DocumentError(f"{name!r} is not a readable PDF ({type(err).__name__}: {err}); check the file.") from err
     if not pages:
         raise DocumentError(f"{name!r} has no pages; check the file.")
     if sum(len(p) for p in pages) < MIN_PDF_CHARS_PER_PAGE * len(pages):
@@ -192,9 +195,10 @@ def _clean_pdf_page(text: str) -> str:
 
 def read_docx(source: str, data: bytes, name: str) -> Article:
     import docx
-    from docx.opc.exceptions import PackageNotFoundError
 
-    try:
+    check_docx_archive(name, data)
+    # zipfile's, lxml's and python-docx's own errors become one line.
+    with parser_errors(name, ".docx file"):
         document = docx.Document(io.BytesIO(data))
         blocks = []
         for block in document.iter_inner_content():
@@ -203,13 +207,9 @@ def read_docx(source: str, data: bytes, name: str) -> Article:
                     cells = [c.text.strip() for c in row.cells if c.text.strip()]
                     if cells:
                         blocks.append(" | ".join(dict.fromkeys(cells)))  # merged cells repeat
-            elif block.text.strip():
-                blocks.append(_SPACES.sub(" ", block.text).strip())
+            elif text := block.text.strip():
+                blocks.append(_SPACES.sub(" ", text).strip())
         title = document.core_properties.title or None
-    except (PackageNotFoundError, KeyError, ValueError, OSError) as err:
-        raise DocumentError(f"{name!r} is not a readable .docx file ({type(err).__name__}); check the file.") from err
-    except Exception as err:  # zipfile.BadZipFile, lxml errors
-        raise DocumentError(f"{name!r} is not a readable .docx file ({type(err).__name__}); check the file.") from err
     return Article(
         source=source, text=PARAGRAPH_BREAK.join(blocks), date=None, body_start=0, kind="docx",
         sha256=_sha(data), stated_title=title,
