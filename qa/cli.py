@@ -60,13 +60,18 @@ def build_parser() -> argparse.ArgumentParser:
         description="Answer a question from the articles and list the passages that support it.",
         epilog='examples:\n  qa ask "How many Indians were recruited?"\n'
         '  qa ask --json "Which sectors could boost Indian exports?"\n'
-        '  qa ask "How many of them were killed?" --after "How many Indians were recruited?"',
+        '  qa ask "How many of them were killed?" --after "How many Indians were recruited?"\n'
+        '  qa ask --source report.pdf --source notes/memo.docx --since 2025-08-01 "What was agreed?"',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON (text, short, citations, ...)")
     ask.add_argument("--after", action="append", metavar="QUESTION", default=[],
                      help="an earlier question of the conversation, for follow-ups (repeatable, oldest first)")
+    ask.add_argument("--source", action="append", metavar="NAME", default=[], dest="sources",
+                     help="answer only from this document, named as citations name it (repeatable)")
+    ask.add_argument("--since", metavar="YYYY-MM-DD", help="answer only from documents dated on or after this day")
+    ask.add_argument("--until", metavar="YYYY-MM-DD", help="answer only from documents dated on or before this day")
 
     index = sub.add_parser(
         "index", parents=[common], help="bring the index up to date",
@@ -112,8 +117,11 @@ def _settings(args: argparse.Namespace):
 def cmd_ask(args: argparse.Namespace) -> int:
     from qa.engine import QAEngine
 
+    from qa.scope import Scope
+
+    Scope.of(args.sources, args.since, args.until)  # a bad date is told before the index loads
     engine = QAEngine.from_settings(_settings(args)).load(progress=sys.stderr.isatty())
-    answer = engine.ask(args.question, history=list(args.after))
+    answer = engine.ask(args.question, history=list(args.after), sources=args.sources, since=args.since, until=args.until)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:

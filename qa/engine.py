@@ -20,6 +20,7 @@ from qa.errors import IndexChanged, QAError
 from qa.conversation import standalone_question
 from qa.question import clean_question
 from qa.results import Answer
+from qa.scope import Scope
 
 log = logging.getLogger(__name__)
 
@@ -220,14 +221,20 @@ class QAEngine:
 
     # -- asking ------------------------------------------------------------
 
-    def ask(self, question: str, history=None) -> Answer:
+    def ask(self, question: str, history=None, *, sources=None, since=None, until=None) -> Answer:
         """Answer ``question``; ``history`` holds earlier turns for follow-ups.
 
-        Raises `qa.errors.BadQuestion` (a ValueError) for an empty or over-long question.
+        ``sources`` (document names, as citations give them), ``since`` and ``until``
+        (``YYYY-MM-DD`` or dates, inclusive, on the documents' own dates) scope the question:
+        only those documents are searched (`qa.scope`).
+
+        Raises `qa.errors.BadQuestion` (a ValueError) for an empty or over-long question, and
+        `qa.errors.BadScope` (a ValueError) for an unknown document, a bad date or an empty scope.
         """
         text = clean_question(question)
+        scope = Scope.of(sources, since, until)
         query = standalone_question(text, history)
-        serving, passages = self._search(query)
+        serving, passages = self._search(query, scope)
         answer = serving.answerer.answer(text, passages, query=query)
         return replace(_with_pages(answer, serving.index.articles), question=text, query=query)
 
@@ -236,18 +243,22 @@ class QAEngine:
         what `ask` reads, for studies of the answerer (`training.ranking`)."""
         return self._search(query)[1]
 
-    def _search(self, query: str) -> tuple["_Serving", list]:
+    def _search(self, query: str, scope: Scope | None = None) -> tuple["_Serving", list]:
         self.load()
         from qa.answering.answerer import Passage
 
         serving, encoder = self._serving, self._encoder  # one corpus for the whole question
+        # Checked against the corpus before any work, so a bad name costs nothing.
+        scoped = {} if scope is None else {"sources": scope.documents(serving.index.articles)}
         query_vector = encoder.embed([query])[0]
         try:
-            chunks = serving.retriever.retrieve(query, query_vector)
+            chunks = serving.retriever.retrieve(query, query_vector, **scoped)
         except IndexChanged:
             # The database's index was rebuilt under us: serve the new one, and ask it again.
             serving = self._reload_database(serving)
-            chunks = serving.retriever.retrieve(query, query_vector)
+            if scope is not None:
+                scoped = {"sources": scope.documents(serving.index.articles)}
+            chunks = serving.retriever.retrieve(query, query_vector, **scoped)
         return serving, [Passage(c.source, c.start, c.end, c.score) for c in chunks]
 
     def _reload_database(self, stale: "_Serving") -> "_Serving":

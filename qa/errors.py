@@ -48,3 +48,8 @@ class StoreUnavailable(IndexUnavailable):
 
 class IndexChanged(IndexUnavailable):
     """A newer build replaced the one being served (a database store): load it again."""
+
+
+class BadScope(QAError, ValueError):
+    """A question's scope cannot be used: a document the corpus lacks, a date that is not
+    YYYY-MM-DD, or a scope that leaves no document; the message names the value and the fix."""

@@ -120,12 +120,20 @@ def create_app(engine, *, allow_changes: bool = True) -> gr.Blocks:
     def document_choices() -> list[str]:
         return [a.source for a in engine.articles]
 
-    def ask_api(question: str, history: list[dict] | str | None = None) -> dict:
+    def ask_api(
+        question: str, history: list[dict] | str | None = None, sources: list[str] | str | None = None,
+        since: str | None = None, until: str | None = None,
+    ) -> dict:
         """Answer ``question`` from the documents; ``history`` holds earlier turns as
         [{"role": "user" | "assistant", "content": str}, ...] (a list or its JSON) for follow-ups.
+        ``sources`` (document names, as citations give them), ``since`` and ``until``
+        (YYYY-MM-DD, inclusive) answer from those documents only.
         Returns the answer as a dict: text, short, citations, abstained, related, ..."""
         try:
-            answer = engine.ask(question, history=chat_turn.clean_history(history) or None)
+            answer = engine.ask(
+                question, history=chat_turn.clean_history(history) or None,
+                sources=chat_turn.clean_sources(sources), since=since or None, until=until or None,
+            )
         except QAError as err:
             raise gr.Error(str(err)) from None
         except Exception:
@@ -142,8 +150,8 @@ def create_app(engine, *, allow_changes: bool = True) -> gr.Blocks:
     def show_example(evt: gr.SelectData, chat: list):
         return show_question(evt.value["text"], chat)
 
-    def answer(question: str, chat: list, history: list):
-        reply = chat_turn.ask(engine, question, history)
+    def answer(question: str, chat: list, history: list, sources=None, since: str = "", until: str = ""):
+        reply = chat_turn.ask(engine, question, history, sources=sources or None, since=since or None, until=until or None)
         chat = [*chat, {"role": "assistant", "content": reply.message}]
         sources_panel = gr.skip() if reply.sources is None else reply.sources
         return chat, chat_turn.remember(history, question, reply), sources_panel
@@ -155,6 +163,7 @@ def create_app(engine, *, allow_changes: bool = True) -> gr.Blocks:
         return (
             status, header_html(), documents_html(),
             gr.update(choices=document_choices(), value=None),
+            gr.update(choices=document_choices()),  # the scope picker keeps what was chosen
         )
 
     def reindex(lines: list[str]):
@@ -249,6 +258,14 @@ def create_app(engine, *, allow_changes: bool = True) -> gr.Blocks:
                         autofocus=True,
                     )
                     clear = gr.Button("New chat", variant="secondary", scale=1, min_width=100)
+                with gr.Accordion("Scope: answer from chosen documents or dates", open=False, elem_id="qa-scope"):
+                    with gr.Row():
+                        scope_sources = gr.Dropdown(
+                            choices=document_choices(), value=[], multiselect=True, label="Only these documents",
+                            info="empty: all documents", elem_id="qa-scope-sources", scale=3,
+                        )
+                        scope_since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD", elem_id="qa-scope-since", scale=1)
+                        scope_until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", elem_id="qa-scope-until", scale=1)
             with gr.Column(scale=2, min_width=320):
                 sources = gr.HTML(render.empty_sources_html(), label="Sources", elem_id="qa-sources")
         with gr.Accordion("Documents", open=False, elem_id="qa-documents"):
@@ -271,17 +288,18 @@ def create_app(engine, *, allow_changes: bool = True) -> gr.Blocks:
 
         private = {"api_visibility": "private"}
         answering = {"concurrency_id": ENGINE_CONCURRENCY_ID, "show_progress_on": [chatbot]}
+        asking = [pending, chatbot, history, scope_sources, scope_since, scope_until]
         question_box.submit(
             show_question, [question_box, chatbot], [question_box, chatbot, pending], queue=False, **private
-        ).then(answer, [pending, chatbot, history], [chatbot, history, sources], **private, **answering)
+        ).then(answer, asking, [chatbot, history, sources], **private, **answering)
         chatbot.example_select(
             show_example, [chatbot], [question_box, chatbot, pending], queue=False, **private
-        ).then(answer, [pending, chatbot, history], [chatbot, history, sources], **private, **answering)
+        ).then(answer, asking, [chatbot, history, sources], **private, **answering)
         clear.click(new_chat, None, [chatbot, history, sources], queue=False, **private)
         chatbot.clear(new_chat, None, [chatbot, history, sources], queue=False, **private)
         if allow_changes:
             changing = {"concurrency_id": CORPUS_CONCURRENCY_ID, "concurrency_limit": 1, **private}
-            views = [progress, header, documents, chosen]
+            views = [progress, header, documents, chosen, scope_sources]
             upload.upload(add_documents, [upload], views, show_progress_on=[progress], **changing)
             remove.click(remove_document, [chosen], views, show_progress_on=[progress], **changing)
 
