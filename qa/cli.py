@@ -78,13 +78,16 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read, chunk and embed the corpus folder's documents into its index. Only new "
         "and changed documents are embedded; removed ones leave the index. With --status only "
         "report whether the index is up to date.",
-        epilog="examples:\n  qa index\n  qa index ~/reports\n  qa index --status\n  qa index --full",
+        epilog="examples:\n  qa index\n  qa index ~/reports\n  qa index --status\n  qa index --full\n  qa index --watch",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     index.add_argument("path", nargs="?", type=Path, metavar="PATH",
                        help="the corpus folder (same as --corpus)")
     index.add_argument("--status", action="store_true", help="report the index's state without building")
     index.add_argument("--full", action="store_true", help="embed every document anew, reusing nothing")
+    index.add_argument("--watch", action="store_true",
+                       help="then keep watching the folder: index documents added, changed or removed "
+                       "within seconds (and publish them, with --store), until Ctrl+C")
 
     chat = sub.add_parser(
         "chat", parents=[common], help="start the web chat",
@@ -180,7 +183,15 @@ def cmd_index(args: argparse.Namespace) -> int:
     from qa.embedding import load_embedder
 
     embedder = load_embedder(settings.model)
-    index = store.build(scan.files, embedder, progress=sys.stderr.isatty(), reuse=not args.full)
+    _build(settings, store, scan, embedder, reuse=not args.full)
+    if args.watch:
+        _watch(settings, store, embedder)
+    return EXIT_OK
+
+
+def _build(settings, store, scan, embedder, reuse: bool = True) -> None:
+    """Build (incrementally unless ``reuse`` is False), report, and publish with --store."""
+    index = store.build(scan.files, embedder, progress=sys.stderr.isatty(), reuse=reuse)
     m = index.manifest
     counts = m["counts"]
     print(
@@ -191,7 +202,27 @@ def cmd_index(args: argparse.Namespace) -> int:
     _print_skipped(list(scan.skipped) + index.skipped)
     if settings.store:
         _publish(index, settings.store)
-    return EXIT_OK
+
+
+def _watch(settings, store, embedder) -> None:
+    """``qa index --watch``: index the folder again after each burst of changes, until Ctrl+C."""
+    from qa.corpus import CorpusFolder
+    from qa.corpus.formats import kind_of
+    from qa.watch import FolderWatcher
+
+    def rebuild(changed: list[str]) -> None:
+        print(f"{len(changed)} change(s): {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}", flush=True)
+        scan = CorpusFolder(settings.seeds_dir).scan(required=True)
+        _build(settings, store, scan, embedder)
+        sys.stdout.flush()
+
+    print(f"Watching {settings.seeds_dir} for added, changed and removed documents (Ctrl+C to stop).", flush=True)
+    watcher = FolderWatcher(settings.seeds_dir, rebuild, ignore=[settings.index_dir],
+                            wanted=lambda name: kind_of(name) is not None)
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        pass
 
 
 def _publish(index, uri: str) -> None:

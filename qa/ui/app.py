@@ -38,6 +38,9 @@ CORPUS_CONCURRENCY_ID = "corpus"
 #: How often the progress line is refreshed while indexing runs.
 REINDEX_POLL_SECONDS = 0.25
 
+#: How often a page of ``qa chat --watch`` looks whether the watched folder's documents changed.
+WATCH_POLL_SECONDS = 2.0
+
 #: Engine calls from the chat and from the API share one queue.
 ENGINE_CONCURRENCY_ID = "engine"
 #: Questions answered at once. Two lets the server's own work on one request (~20 ms)
@@ -93,11 +96,13 @@ CSS = """
 THEME = gr.themes.Soft(primary_hue="blue", neutral_hue="slate")
 
 
-def create_app(engine, *, allow_changes: bool = True) -> gr.Blocks:
+def create_app(engine, *, allow_changes: bool = True, watching: bool = False) -> gr.Blocks:
     """The page for ``engine`` (already loaded). Start it with `launch`, or ``.launch(css=CSS, theme=THEME)``.
 
     ``allow_changes`` shows the "Add documents" and "Remove" controls, which write into
     the corpus folder (removed files are moved to its ``.removed/`` folder, never deleted).
+    ``watching`` (``qa chat --watch``): the corpus changes by itself, so the page checks every
+    `WATCH_POLL_SECONDS` and shows the documents anew when they changed.
     """
     from qa.corpus import CorpusFolder
     from qa.corpus.description import describe
@@ -165,6 +170,17 @@ def create_app(engine, *, allow_changes: bool = True) -> gr.Blocks:
             gr.update(choices=document_choices(), value=None),
             gr.update(choices=document_choices()),  # the scope picker keeps what was chosen
         )
+
+    def corpus_state() -> tuple:
+        return (tuple(a.sha256 for a in engine.articles), engine.passage_count)
+
+    def corpus_changed(shown: tuple):
+        """The documents shown anew when the watched folder's index changed, else nothing."""
+        now = corpus_state()
+        if now == shown:
+            return (gr.skip(),) * (4 + allow_changes)
+        picker = [gr.update(choices=document_choices(), value=None)] if allow_changes else []
+        return (now, header_html(), documents_html(), gr.update(choices=document_choices()), *picker)
 
     def reindex(lines: list[str]):
         """Bring the index up to date, yielding each step for the progress line."""
@@ -303,6 +319,12 @@ def create_app(engine, *, allow_changes: bool = True) -> gr.Blocks:
             upload.upload(add_documents, [upload], views, show_progress_on=[progress], **changing)
             remove.click(remove_document, [chosen], views, show_progress_on=[progress], **changing)
 
+        if watching:
+            shown = gr.State(corpus_state())
+            timer = gr.Timer(WATCH_POLL_SECONDS)
+            watched = [header, documents, scope_sources] + ([chosen] if allow_changes else [])
+            timer.tick(corpus_changed, [shown], [shown, *watched], queue=False, show_progress="hidden", **private)
+
         gr.api(ask_api, api_name="ask", concurrency_id=ENGINE_CONCURRENCY_ID)
     return demo
 
@@ -313,7 +335,7 @@ def launch(engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, **kw) -> 
     Blocks the caller unless ``prevent_thread_lock=True``; then close it with
     ``.close()``. Extra keywords go to ``gr.Blocks.launch``.
     """
-    demo = create_app(engine, allow_changes=kw.pop("allow_changes", True))
+    demo = create_app(engine, allow_changes=kw.pop("allow_changes", True), watching=kw.pop("watching", False))
     kw.setdefault("max_file_size", UPLOAD_MAX_BYTES)
     kw.setdefault("css", CSS)
     kw.setdefault("theme", THEME)
