@@ -25,7 +25,7 @@ WRAP_WIDTH = 100
 def _common_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", "--seeds", dest="seeds_dir", type=Path, metavar="DIR",
-                        help="corpus folder: .txt .md .html .pdf .docx documents, nested folders "
+                        help="corpus folder: .txt .md .html .pdf .docx .csv .xlsx documents, nested folders "
                         "included (default: $QA_SEEDS_DIR or seeds/)")
     common.add_argument("--index", dest="index_dir", type=Path, metavar="DIR",
                         help="index directory (default: $QA_INDEX_DIR; index/ for the seeds, "
@@ -148,8 +148,8 @@ def _format_citations(citations, numbered: bool) -> list[str]:
     out = []
     for n, c in enumerate(citations, 1):
         label = f"[{n}]" if numbered else "-"
-        pages = f" {c.page_label}" if c.pages else ""
-        out.append(f"{label} {c.source}{pages} chars {c.start}-{c.end} (score {c.score:.2f})")
+        place = f" {c.place}" if c.place else ""
+        out.append(f"{label} {c.source}{place} chars {c.start}-{c.end} (score {c.score:.2f})")
         out += textwrap.wrap(c.text, WRAP_WIDTH, initial_indent="    ", subsequent_indent="    ")
     return out
 

@@ -31,7 +31,7 @@ EXAMPLES_INVITATION = " Try one of these:"
 
 #: Uploads (the "Add documents" control): types, and the largest file Gradio accepts (the
 #: PDF limit; each format's own limit is checked when the file is read).
-UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".csv", ".xlsx"]
 UPLOAD_MAX_BYTES = 20_000_000
 #: Changes to the corpus run one at a time, in their own queue: questions keep flowing.
 CORPUS_CONCURRENCY_ID = "corpus"
