@@ -243,3 +243,23 @@ def test_allowed_rows_are_sorted_and_belong_to_their_documents(engine):
         allowed = RowsBySource(index.chunks).allowed(sources)
         assert isinstance(allowed, Allowed)
         assert allowed.rows.tolist() == sorted(r for r, c in enumerate(index.chunks) if c.source in sources)
+
+
+def test_the_chat_turn_takes_a_scope_and_shows_a_bad_one_as_a_message(engine):
+    from qa.ui import chat as chat_turn
+
+    source = engine.articles[0].source
+    reply = chat_turn.ask(engine, _questions()[0], [], sources=[source], since=None, until=None)
+    assert not reply.failed and {p.source for p in reply.answer.passages} == {source}
+    bad = chat_turn.ask(engine, _questions()[0], [], sources=None, since="soon", until=None)
+    assert bad.failed and "not a date" in bad.message and bad.sources is None
+
+
+def test_api_sources_may_be_a_name_a_list_or_its_json():
+    from qa.ui.chat import clean_sources
+
+    assert clean_sources(None) is None and clean_sources("") is None and clean_sources([]) is None
+    assert clean_sources("a.txt") == ["a.txt"] and clean_sources('["a.txt", "b.pdf"]') == ["a.txt", "b.pdf"]
+    for bad in ('["a.txt"', [1, 2], {"a": 1}):
+        with pytest.raises(BadScope):
+            clean_sources(bad)

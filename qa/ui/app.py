@@ -279,6 +279,8 @@ def create_app(engine, *, allow_changes: bool = True, watching: bool = False) ->
                         scope_sources = gr.Dropdown(
                             choices=document_choices(), value=[], multiselect=True, label="Only these documents",
                             info="empty: all documents", elem_id="qa-scope-sources", scale=3,
+                            # a chosen document that was removed since is named by the engine's message
+                            allow_custom_value=True,
                         )
                         scope_since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD", elem_id="qa-scope-since", scale=1)
                         scope_until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", elem_id="qa-scope-until", scale=1)
