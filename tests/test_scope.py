@@ -14,7 +14,6 @@ from qa.cli import main
 from qa.errors import BadScope
 from qa.evaluation.dataset import load_questions
 from qa.evaluation.metrics import exact_match
-from qa.retrieve import Retriever
 from qa.scope import Allowed, RowsBySource, Scope
 from qa.stores.files import FileSearch, restricted_dense, top_rows
 
