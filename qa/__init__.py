@@ -18,6 +18,7 @@ from qa.config import Settings
 from qa.engine import QAEngine
 from qa.errors import (
     BadQuestion,
+    BadScope,
     CorpusError,
     IndexCorrupt,
     IndexMissing,
@@ -29,6 +30,7 @@ from qa.results import Answer, Citation
 __all__ = [
     "Answer",
     "BadQuestion",
+    "BadScope",
     "Citation",
     "CorpusError",
     "IndexCorrupt",
@@ -58,11 +60,16 @@ def _default_engine() -> QAEngine:
     return _default
 
 
-def ask(question: str, history=None) -> Answer:
+def ask(question: str, history=None, *, sources=None, since=None, until=None) -> Answer:
     """Answer ``question`` from the articles, with citations; see `Answer`.
 
     ``history`` (optional) holds earlier turns, as ``[{"role": "user", "content": ...}, ...]``,
     ``(user, assistant)`` pairs or earlier questions as strings.
-    Raises `BadQuestion` (a ValueError) when the question is empty or too long.
+    ``sources`` (document names, as citations give them), ``since`` and ``until``
+    (``"YYYY-MM-DD"`` or dates, inclusive, on the documents' own dates) scope the question:
+    only those documents are searched.
+    Raises `BadQuestion` (a ValueError) when the question is empty or too long, `BadScope`
+    (a ValueError) for an unknown document, a bad date or a scope that leaves no document.
     """
-    return _default_engine().ask(question, history=history)  # checks the question before loading
+    # checks the question before loading
+    return _default_engine().ask(question, history=history, sources=sources, since=since, until=until)

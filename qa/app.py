@@ -16,7 +16,7 @@ import sys
 import time
 from typing import TYPE_CHECKING
 
-from qa.errors import QAError
+from qa.errors import ConfigError, QAError
 
 if TYPE_CHECKING:
     import gradio as gr
@@ -28,11 +28,11 @@ DEFAULT_PORT = 7860
 _SETTINGS_ARGS = ("seeds_dir", "index_dir", "model", "retrieval", "store")
 
 
-def create_app(engine) -> "gr.Blocks":
-    """The Gradio page for a loaded ``engine`` (not started)."""
+def create_app(engine, **kw) -> "gr.Blocks":
+    """The Gradio page for a loaded ``engine`` (not started); ``kw``: ``allow_changes``, ``watching``."""
     from qa.ui.app import create_app as _create_app
 
-    return _create_app(engine)
+    return _create_app(engine, **kw)
 
 
 def launch(engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, **kw) -> "gr.Blocks":
@@ -51,6 +51,11 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     )
     parser.add_argument(
         "--port", type=int, default=DEFAULT_PORT, help=f"port to serve on (default {DEFAULT_PORT})"
+    )
+    parser.add_argument(
+        "--watch", action="store_true",
+        help="index documents added, changed or removed in the corpus folder within seconds, "
+        "without a restart (questions are answered meanwhile)",
     )
     parser.add_argument(
         "--read-only", action="store_true",
@@ -75,7 +80,13 @@ def run(args: argparse.Namespace) -> int:
             print(f"Loading the index from the database {describe_uri(settings.store)}...", flush=True)
         else:
             print(f"Loading the index from {settings.index_dir} (built from {settings.seeds_dir} if missing)...", flush=True)
+        if getattr(args, "watch", False) and settings.store:
+            raise ConfigError(
+                "qa chat --watch watches a corpus folder, and a server of a database only reads it; "
+                "run `qa index --watch --store ...` where the documents are."
+            )
         engine = QAEngine.from_settings(settings).load()
+        watcher = start_watching(engine) if getattr(args, "watch", False) else None
     except QAError as err:
         print(f"error: {err}", file=sys.stderr)
         return 1
@@ -89,6 +100,7 @@ def run(args: argparse.Namespace) -> int:
             engine, host=args.host, port=args.port, prevent_thread_lock=True, quiet=True,
             # A server of a shared database only reads: `qa index --store` changes the corpus.
             allow_changes=not getattr(args, "read_only", False) and not settings.store,
+            watching=watcher is not None,
         )
     except OSError:  # port taken, address not available
         print(
@@ -105,4 +117,27 @@ def run(args: argparse.Namespace) -> int:
         pass
     finally:
         demo.close()
+        if watcher is not None:
+            watcher.stop()
     return 0
+
+
+def start_watching(engine):
+    """A `qa.watch.FolderWatcher` refreshing ``engine`` when its corpus folder changes."""
+    from qa.corpus.formats import kind_of
+    from qa.watch import FolderWatcher
+
+    settings = engine.settings
+    engine.embedder  # loaded now (seconds), so that the first change is indexed in a second
+
+    def refresh(changed: list[str]) -> None:
+        status = engine.refresh()
+        print(f"{len(changed)} change(s) in {settings.seeds_dir}: {status}; {engine.passage_count} passages "
+              f"from {len(engine.articles)} documents.", flush=True)
+
+    watcher = FolderWatcher(
+        settings.seeds_dir, refresh, ignore=[settings.index_dir],
+        wanted=lambda name: kind_of(name) is not None,
+    ).start()
+    print(f"Watching {settings.seeds_dir} for added, changed and removed documents.", flush=True)
+    return watcher

@@ -25,7 +25,7 @@ WRAP_WIDTH = 100
 def _common_options() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--corpus", "--seeds", dest="seeds_dir", type=Path, metavar="DIR",
-                        help="corpus folder: .txt .md .html .pdf .docx documents, nested folders "
+                        help="corpus folder: .txt .md .html .pdf .docx .csv .xlsx documents, nested folders "
                         "included (default: $QA_SEEDS_DIR or seeds/)")
     common.add_argument("--index", dest="index_dir", type=Path, metavar="DIR",
                         help="index directory (default: $QA_INDEX_DIR; index/ for the seeds, "
@@ -60,26 +60,34 @@ def build_parser() -> argparse.ArgumentParser:
         description="Answer a question from the articles and list the passages that support it.",
         epilog='examples:\n  qa ask "How many Indians were recruited?"\n'
         '  qa ask --json "Which sectors could boost Indian exports?"\n'
-        '  qa ask "How many of them were killed?" --after "How many Indians were recruited?"',
+        '  qa ask "How many of them were killed?" --after "How many Indians were recruited?"\n'
+        '  qa ask --source report.pdf --source notes/memo.docx --since 2025-08-01 "What was agreed?"',
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     ask.add_argument("question", help="the question, in quotes")
     ask.add_argument("--json", action="store_true", help="print the answer as JSON (text, short, citations, ...)")
     ask.add_argument("--after", action="append", metavar="QUESTION", default=[],
                      help="an earlier question of the conversation, for follow-ups (repeatable, oldest first)")
+    ask.add_argument("--source", action="append", metavar="NAME", default=[], dest="sources",
+                     help="answer only from this document, named as citations name it (repeatable)")
+    ask.add_argument("--since", metavar="YYYY-MM-DD", help="answer only from documents dated on or after this day")
+    ask.add_argument("--until", metavar="YYYY-MM-DD", help="answer only from documents dated on or before this day")
 
     index = sub.add_parser(
         "index", parents=[common], help="bring the index up to date",
         description="Read, chunk and embed the corpus folder's documents into its index. Only new "
         "and changed documents are embedded; removed ones leave the index. With --status only "
         "report whether the index is up to date.",
-        epilog="examples:\n  qa index\n  qa index ~/reports\n  qa index --status\n  qa index --full",
+        epilog="examples:\n  qa index\n  qa index ~/reports\n  qa index --status\n  qa index --full\n  qa index --watch",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     index.add_argument("path", nargs="?", type=Path, metavar="PATH",
                        help="the corpus folder (same as --corpus)")
     index.add_argument("--status", action="store_true", help="report the index's state without building")
     index.add_argument("--full", action="store_true", help="embed every document anew, reusing nothing")
+    index.add_argument("--watch", action="store_true",
+                       help="then keep watching the folder: index documents added, changed or removed "
+                       "within seconds (and publish them, with --store), until Ctrl+C")
 
     chat = sub.add_parser(
         "chat", parents=[common], help="start the web chat",
@@ -112,8 +120,11 @@ def _settings(args: argparse.Namespace):
 def cmd_ask(args: argparse.Namespace) -> int:
     from qa.engine import QAEngine
 
+    from qa.scope import Scope
+
+    Scope.of(args.sources, args.since, args.until)  # a bad date is told before the index loads
     engine = QAEngine.from_settings(_settings(args)).load(progress=sys.stderr.isatty())
-    answer = engine.ask(args.question, history=list(args.after))
+    answer = engine.ask(args.question, history=list(args.after), sources=args.sources, since=args.since, until=args.until)
     if args.json:
         print(json.dumps(answer.to_dict(), ensure_ascii=False, indent=2))
     else:
@@ -137,8 +148,8 @@ def _format_citations(citations, numbered: bool) -> list[str]:
     out = []
     for n, c in enumerate(citations, 1):
         label = f"[{n}]" if numbered else "-"
-        pages = f" {c.page_label}" if c.pages else ""
-        out.append(f"{label} {c.source}{pages} chars {c.start}-{c.end} (score {c.score:.2f})")
+        place = f" {c.place}" if c.place else ""
+        out.append(f"{label} {c.source}{place} chars {c.start}-{c.end} (score {c.score:.2f})")
         out += textwrap.wrap(c.text, WRAP_WIDTH, initial_indent="    ", subsequent_indent="    ")
     return out
 
@@ -172,7 +183,15 @@ def cmd_index(args: argparse.Namespace) -> int:
     from qa.embedding import load_embedder
 
     embedder = load_embedder(settings.model)
-    index = store.build(scan.files, embedder, progress=sys.stderr.isatty(), reuse=not args.full)
+    _build(settings, store, scan, embedder, reuse=not args.full)
+    if args.watch:
+        _watch(settings, store, embedder)
+    return EXIT_OK
+
+
+def _build(settings, store, scan, embedder, reuse: bool = True) -> None:
+    """Build (incrementally unless ``reuse`` is False), report, and publish with --store."""
+    index = store.build(scan.files, embedder, progress=sys.stderr.isatty(), reuse=reuse)
     m = index.manifest
     counts = m["counts"]
     print(
@@ -183,7 +202,27 @@ def cmd_index(args: argparse.Namespace) -> int:
     _print_skipped(list(scan.skipped) + index.skipped)
     if settings.store:
         _publish(index, settings.store)
-    return EXIT_OK
+
+
+def _watch(settings, store, embedder) -> None:
+    """``qa index --watch``: index the folder again after each burst of changes, until Ctrl+C."""
+    from qa.corpus import CorpusFolder
+    from qa.corpus.formats import kind_of
+    from qa.watch import FolderWatcher
+
+    def rebuild(changed: list[str]) -> None:
+        print(f"{len(changed)} change(s): {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}", flush=True)
+        scan = CorpusFolder(settings.seeds_dir).scan(required=True)
+        _build(settings, store, scan, embedder)
+        sys.stdout.flush()
+
+    print(f"Watching {settings.seeds_dir} for added, changed and removed documents (Ctrl+C to stop).", flush=True)
+    watcher = FolderWatcher(settings.seeds_dir, rebuild, ignore=[settings.index_dir],
+                            wanted=lambda name: kind_of(name) is not None)
+    try:
+        watcher.run()
+    except KeyboardInterrupt:
+        pass
 
 
 def _publish(index, uri: str) -> None:

@@ -20,6 +20,7 @@ from qa.errors import IndexChanged, QAError
 from qa.conversation import standalone_question
 from qa.question import clean_question
 from qa.results import Answer
+from qa.scope import Scope
 
 log = logging.getLogger(__name__)
 
@@ -220,15 +221,23 @@ class QAEngine:
 
     # -- asking ------------------------------------------------------------
 
-    def ask(self, question: str, history=None) -> Answer:
+    def ask(self, question: str, history=None, *, sources=None, since=None, until=None) -> Answer:
         """Answer ``question``; ``history`` holds earlier turns for follow-ups.
 
-        Raises `qa.errors.BadQuestion` (a ValueError) for an empty or over-long question.
+        ``sources`` (document names, as citations give them), ``since`` and ``until``
+        (``YYYY-MM-DD`` or dates, inclusive, on the documents' own dates) scope the question:
+        only those documents are searched (`qa.scope`).
+
+        Raises `qa.errors.BadQuestion` (a ValueError) for an empty or over-long question, and
+        `qa.errors.BadScope` (a ValueError) for an unknown document, a bad date or an empty scope.
         """
+        from qa.corpus.tables import cell_answer
+
         text = clean_question(question)
+        scope = Scope.of(sources, since, until)
         query = standalone_question(text, history)
-        serving, passages = self._search(query)
-        answer = serving.answerer.answer(text, passages, query=query)
+        serving, passages = self._search(query, scope)
+        answer = cell_answer(serving.answerer.answer(text, passages, query=query), serving.index.articles, text)
         return replace(_with_pages(answer, serving.index.articles), question=text, query=query)
 
     def passages(self, query: str) -> list:
@@ -236,19 +245,25 @@ class QAEngine:
         what `ask` reads, for studies of the answerer (`training.ranking`)."""
         return self._search(query)[1]
 
-    def _search(self, query: str) -> tuple["_Serving", list]:
+    def _search(self, query: str, scope: Scope | None = None) -> tuple["_Serving", list]:
         self.load()
         from qa.answering.answerer import Passage
+        from qa.corpus.tables import narrow_to_rows
 
         serving, encoder = self._serving, self._encoder  # one corpus for the whole question
+        # Checked against the corpus before any work, so a bad name costs nothing.
+        scoped = {} if scope is None else {"sources": scope.documents(serving.index.articles)}
         query_vector = encoder.embed([query])[0]
         try:
-            chunks = serving.retriever.retrieve(query, query_vector)
+            chunks = serving.retriever.retrieve(query, query_vector, **scoped)
         except IndexChanged:
             # The database's index was rebuilt under us: serve the new one, and ask it again.
             serving = self._reload_database(serving)
-            chunks = serving.retriever.retrieve(query, query_vector)
-        return serving, [Passage(c.source, c.start, c.end, c.score) for c in chunks]
+            if scope is not None:
+                scoped = {"sources": scope.documents(serving.index.articles)}
+            chunks = serving.retriever.retrieve(query, query_vector, **scoped)
+        passages = [Passage(c.source, c.start, c.end, c.score) for c in chunks]
+        return serving, narrow_to_rows(passages, serving.index.articles, query)
 
     def _reload_database(self, stale: "_Serving") -> "_Serving":
         with self._load_lock:
@@ -285,16 +300,25 @@ class QAEngine:
 
 
 def _with_pages(answer: Answer, articles: dict) -> Answer:
-    """``answer`` with each citation's pages filled in, for paged documents."""
+    """``answer`` with each citation's pages filled in, for paged documents, and its rows, for
+    tables (`qa.corpus.tables.locate`)."""
+    from qa.corpus.tables import TABLE_KINDS, locate
 
     def paged(citations):
         out = []
         for c in citations:
             article = articles.get(c.source)
             pages = tuple(article.pages(c.start, c.end)) if article is not None else ()
-            out.append(replace(c, pages=pages) if pages else c)
+            if pages:
+                c = replace(c, pages=pages)
+            if article is not None and article.kind in TABLE_KINDS:
+                c = replace(c, location=locate(article, c.start, c.end))
+            out.append(c)
         return out
 
-    if not any(getattr(articles.get(c.source), "page_starts", ()) for c in [*answer.citations, *answer.related, *answer.passages]):
+    if not any(
+        getattr(articles.get(c.source), "page_starts", ()) or getattr(articles.get(c.source), "kind", "") in TABLE_KINDS
+        for c in [*answer.citations, *answer.related, *answer.passages]
+    ):
         return answer
     return replace(answer, citations=paged(answer.citations), related=paged(answer.related), passages=paged(answer.passages))

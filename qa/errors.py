@@ -54,3 +54,8 @@ class LocalServerError(QAError):
     """The throw-away local PostgreSQL (``make chat-postgres``, the store tests and benchmarks;
     `qa.stores.local_postgres`) cannot start or stop here: the message says what is in the
     way (a folder its server user cannot enter, a missing package) and what to do."""
+
+
+class BadScope(QAError, ValueError):
+    """A question's scope cannot be used: a document the corpus lacks, a date that is not
+    YYYY-MM-DD, or a scope that leaves no document; the message names the value and the fix."""

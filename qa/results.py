@@ -29,6 +29,9 @@ class Citation:
     answer_end: int | None = None
     #: The pages (from 1) the passage lies on, for paged documents (PDF); else empty.
     pages: tuple[int, ...] = ()
+    #: Where in a table the passage lies, for tables (CSV, XLSX): "row 5", "sheet Exports,
+    #: rows 5–6" (`qa.corpus.tables.locate`); else "".
+    location: str = ""
 
     @property
     def page_label(self) -> str:
@@ -36,6 +39,11 @@ class Citation:
         if not self.pages:
             return ""
         return f"p. {self.pages[0]}" if len(self.pages) == 1 else f"pp. {self.pages[0]}–{self.pages[-1]}"
+
+    @property
+    def place(self) -> str:
+        """Where in its document the passage lies, for people: its pages or its table rows ("" if neither)."""
+        return ", ".join(part for part in (self.page_label, self.location) if part)
 
     def to_dict(self) -> dict:
         return asdict(self)

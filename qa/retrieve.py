@@ -19,6 +19,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from qa.index import CorpusIndex
+from qa.scope import RowsBySource
 from qa.stores.files import FileSearch
 from qa.vector_search import use_search_threads
 
@@ -59,6 +60,7 @@ class Retriever:
         depth = top_k * RESERVE_FACTOR
         self._depth = depth
         self._candidates = min(depth * CANDIDATE_FACTOR if mode == "hybrid" else depth, len(index.chunks))
+        self._rows_by_source = RowsBySource(index.chunks)
 
     @classmethod
     def from_index(cls, index: CorpusIndex, mode: str = "hybrid", top_k: int = 6, search=None) -> "Retriever":
@@ -70,16 +72,22 @@ class Retriever:
             search = FileSearch(index)
         return cls(index, mode, top_k, search)
 
-    def retrieve(self, query: str, query_embedding) -> list[RetrievedChunk]:
+    def retrieve(self, query: str, query_embedding, sources: frozenset[str] | None = None) -> list[RetrievedChunk]:
         """Chunks for ``query``, best first: ``top_k`` of them, then up to as many in reserve.
 
         ``query_embedding`` is the query's vector (the engine embeds it together with other words).
+        ``sources`` (`qa.scope`): only these documents' chunks are searched and ranked.
         """
         lists = []
+        if sources is None:
+            candidates, scoped = self._candidates, {}
+        else:
+            allowed = self._rows_by_source.allowed(sources)
+            candidates, scoped = min(self._candidates, len(allowed.rows)), {"allowed": allowed}
         if self.mode in ("dense", "hybrid"):
-            lists.append(self.search.dense(query_embedding, self._candidates))
+            lists.append(self.search.dense(query_embedding, candidates, **scoped))
         if self.mode in ("bm25", "hybrid"):
-            lists.append(self.search.lexical(query, self._candidates))
+            lists.append(self.search.lexical(query, candidates, **scoped))
         ranked = lists[0] if len(lists) == 1 else fuse(lists, [DENSE_WEIGHT, 1.0 - DENSE_WEIGHT])
         chunks = self._index.chunks
         # Equal scores by document and offset: the order candidates arrived in is the order of

@@ -195,6 +195,25 @@ def docx_of(document_xml: bytes | Callable[[zipfile.ZipFile, str], None], **extr
     return zip_of({"[Content_Types].xml": _CONTENT_TYPES, "_rels/.rels": _RELS, "word/document.xml": document_xml, **extra})
 
 
+_SHEET_HEAD = b'<?xml version="1.0" encoding="UTF-8"?><worksheet xmlns="http://schemas.openxmlformats.org/spreadsheetml/2006/main"><sheetData>'
+_SHEET_TAIL = b"</sheetData></worksheet>"
+
+
+def bomb_xlsx(inflated: int) -> bytes:
+    """An .xlsx whose first sheet holds rows of text inflating to ``inflated`` bytes, declared truthfully."""
+    row = b'<row><c t="inlineStr"><is><t>' + FILLER * 15 + b"</t></is></c></row>"
+    body = inflated // len(row) * len(row)
+    raw, crc, _adler = _repeated_deflate(row, body, _SHEET_HEAD, _SHEET_TAIL)
+    entries = [("[Content_Types].xml", _CONTENT_TYPES), ("_rels/.rels", _RELS)]
+    return _zip_with_deflated(entries, "xl/worksheets/sheet1.xml", raw, crc, len(_SHEET_HEAD) + body + len(_SHEET_TAIL))
+
+
+def many_cells_xlsx(cells: int) -> bytes:
+    """An .xlsx whose first sheet holds ``cells`` empty cells, each named differently (deflating 4 to 1)."""
+    return zip_of({"[Content_Types].xml": _CONTENT_TYPES, "_rels/.rels": _RELS,
+                   "xl/worksheets/sheet1.xml": _SHEET_HEAD + b"<row>" + varied(cells, b'<c r="A%d"/>') + b"</row>" + _SHEET_TAIL})
+
+
 def body_xml(paragraphs: bytes) -> bytes:
     return b'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:document %s><w:body>%s</w:body></w:document>' % (
         _W, paragraphs
@@ -367,6 +386,9 @@ HOSTILE_FILES: dict[str, Hostile] = {
         "XML tags", "700,000 bookmarks in one paragraph"),
     "docx-not-a-zip.docx": Hostile(lambda: b"PK\x03\x04" + bytes(range(256)) * 40, "not a readable .docx",
                                    "a zip header and noise"),
+    # Workbooks (zips of XML, as .docx).
+    "xlsx-bomb-2gb.xlsx": Hostile(lambda: bomb_xlsx(2_000 * MB), "inflate", "a sheet that inflates to 2 GB"),
+    "xlsx-many-cells.xlsx": Hostile(lambda: many_cells_xlsx(400_000), "XML tags", "400,000 empty cells"),
     # PDF bombs of several ratios, and degenerate PDFs.
     "flate-100mb.pdf": Hostile(lambda: flate_bomb_pdf(100 * MB), "decompression bomb",
                                "a content stream that inflates to 100 MB"),

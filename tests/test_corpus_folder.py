@@ -51,12 +51,12 @@ def test_folder_with_bad_files_loads_the_good_ones_and_names_each_bad_one(tmp_pa
     (tmp_path / "good.txt").write_text(GOOD, encoding="utf-8")
     (tmp_path / "copy of good.txt").write_text(GOOD, encoding="utf-8")
     write_image_only_pdf(tmp_path / "scan.pdf")
-    (tmp_path / "sheet.xlsx").write_bytes(b"PK\x03\x04")
+    (tmp_path / "slides.pptx").write_bytes(b"PK\x03\x04")
     with caplog.at_level("INFO", logger="qa.corpus"):
         articles = load_corpus(tmp_path)
     assert [a.source for a in articles] == ["copy of good.txt"]
     for name, says in (("good.txt", "an exact copy of copy of good.txt"), ("scan.pdf", "no text layer"),
-                       ("sheet.xlsx", "not a supported document type")):
+                       ("slides.pptx", "not a supported document type")):
         assert any(name in r.getMessage() and says in r.getMessage() for r in caplog.records), (name, caplog.text)
 
 

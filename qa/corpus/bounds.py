@@ -66,7 +66,7 @@ def _reason(err: BaseException) -> str:
     return f"{type(err).__name__}: {detail}" if detail else type(err).__name__
 
 
-# ---------------------------------------------------------------- .docx (a zip of XML)
+# ---------------------------------------------------------------- .docx and .xlsx (zips of XML)
 
 #: Entries of a .docx: a document has 10-50 parts, plus one per picture; thousands are
 #: an archive of something else, and each costs python-docx a lookup.
@@ -101,32 +101,64 @@ _TAG_NAME_MAX = 64
 _COUNT_CHUNK = 1 << 20
 
 
+def _declared_zip(name: str, data: bytes, what: str) -> tuple[zipfile.ZipFile, list[zipfile.ZipInfo]]:
+    """The archive of an Office file (.docx, .xlsx), refused when what its zip declares (parts,
+    inflated sizes, ratios) is more than a document needs; nothing is inflated yet."""
+    archive = zipfile.ZipFile(io.BytesIO(data))
+    entries = archive.infolist()
+    if len(entries) > MAX_ZIP_ENTRIES:
+        raise DocumentError(
+            f"{name!r} holds {len(entries):,} parts, over the {MAX_ZIP_ENTRIES:,} a document has; "
+            f"it is an archive of something else, not a {what}."
+        )
+    inflated = sum(e.file_size for e in entries)
+    xml = sum(e.file_size for e in entries if e.filename.lower().endswith(_XML_PART))
+    for size, limit, of in ((inflated, MAX_DOCX_INFLATED_BYTES, ""), (xml, MAX_DOCX_XML_BYTES, " of XML")):
+        if size > limit:
+            raise DocumentError(
+                f"{name!r} would inflate to {size:,} bytes{of}, over the {limit:,}-byte limit; "
+                "split it into smaller documents."
+            )
+    for entry in entries:
+        if entry.file_size > RATIO_CHECK_BYTES and entry.file_size > MAX_ZIP_RATIO * max(entry.compress_size, 1):
+            raise DocumentError(
+                f"{name!r} holds {entry.filename} that would inflate {entry.file_size // max(entry.compress_size, 1):,} "
+                f"times (over {MAX_ZIP_RATIO}:1): a decompression bomb, not a document; remove the file."
+            )
+    return archive, entries
+
+
+#: Tags in a workbook's XML: openpyxl reads a cell (two or three tags) in about 10 us, in
+#: Python, so this keeps a read of the largest accepted workbook near a second; a table
+#: that answers questions in a news corpus has hundreds of rows, not hundreds of thousands.
+MAX_XLSX_TAGS = 300_000
+
+
+def check_xlsx_archive(name: str, data: bytes) -> None:
+    """Refuse an .xlsx whose zip declares more than a workbook of tables needs, or whose XML
+    holds more than `MAX_XLSX_TAGS` tags, before openpyxl reads any of it."""
+    with parser_errors(name, ".xlsx file"):
+        archive, entries = _declared_zip(name, data, "spreadsheet")
+        tags = 0
+        for entry in entries:
+            if not entry.filename.lower().endswith(_XML_PART):
+                continue
+            with archive.open(entry) as part:
+                while chunk := part.read(_COUNT_CHUNK):
+                    tags += chunk.count(b"<")
+                    if tags > MAX_XLSX_TAGS:
+                        raise DocumentError(
+                            f"{name!r} holds over {MAX_XLSX_TAGS:,} XML tags, far more than a table to "
+                            "answer questions from; split it, or keep the sheets that matter."
+                        )
+
+
 def check_docx_archive(name: str, data: bytes) -> None:
     """Refuse a .docx whose zip declares more than a document needs, before python-docx
     inflates any of it. Reading a part stops at its declared size (zipfile checks it), so an
     archive that lies about a size fails its checksum instead of inflating further."""
     with parser_errors(name, ".docx file"):
-        archive = zipfile.ZipFile(io.BytesIO(data))
-        entries = archive.infolist()
-        if len(entries) > MAX_ZIP_ENTRIES:
-            raise DocumentError(
-                f"{name!r} holds {len(entries):,} parts, over the {MAX_ZIP_ENTRIES:,} a document has; "
-                "it is an archive of something else, not a Word document."
-            )
-        inflated = sum(e.file_size for e in entries)
-        xml = sum(e.file_size for e in entries if e.filename.lower().endswith(_XML_PART))
-        for size, limit, of in ((inflated, MAX_DOCX_INFLATED_BYTES, ""), (xml, MAX_DOCX_XML_BYTES, " of XML")):
-            if size > limit:
-                raise DocumentError(
-                    f"{name!r} would inflate to {size:,} bytes{of}, over the {limit:,}-byte limit; "
-                    "split it into smaller documents."
-                )
-        for entry in entries:
-            if entry.file_size > RATIO_CHECK_BYTES and entry.file_size > MAX_ZIP_RATIO * max(entry.compress_size, 1):
-                raise DocumentError(
-                    f"{name!r} holds {entry.filename} that would inflate {entry.file_size // max(entry.compress_size, 1):,} "
-                    f"times (over {MAX_ZIP_RATIO}:1): a decompression bomb, not a document; remove the file."
-                )
+        archive, entries = _declared_zip(name, data, "Word document")
         blocks = tags = 0
         for entry in entries:
             if not entry.filename.lower().endswith(_XML_PART):

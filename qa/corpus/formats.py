@@ -28,6 +28,7 @@ from typing import Callable
 
 from qa.corpus.bounds import PdfBudget, check_docx_archive, check_html_markup, parser_errors, pdf_configuration
 from qa.corpus.documents import Article, parse_article
+from qa.corpus.tables import read_csv, read_xlsx
 from qa.errors import DocumentError
 
 #: Paragraphs of extracted formats are separated like a plain-text article's.
@@ -43,6 +44,8 @@ MAX_BYTES = {
     "html": 5_000_000,
     "pdf": 20_000_000,
     "docx": 10_000_000,
+    "csv": 5_000_000,
+    "xlsx": 10_000_000,
 }
 #: Largest extracted text (characters): about 300 pages of prose.
 MAX_TEXT_CHARS = 1_000_000
@@ -57,7 +60,7 @@ _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 #: Suffix (lower case) -> format name.
-SUFFIXES = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx"}
+SUFFIXES = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx", ".csv": "csv", ".xlsx": "xlsx"}
 
 
 def kind_of(name: str) -> str | None:
@@ -226,4 +229,6 @@ _READERS: dict[str, Callable[[str, bytes, str], Article]] = {
     "html": read_html,
     "pdf": read_pdf,
     "docx": read_docx,
+    "csv": read_csv,  # qa/corpus/tables.py
+    "xlsx": read_xlsx,
 }

@@ -334,14 +334,21 @@ class PostgresStore:
             f"The index in {self._where} was replaced {LOAD_ATTEMPTS} times while being read; try again."
         )
 
-    def dense(self, vector, k: int) -> list[tuple[int, float]]:
+    def dense(self, vector, k: int, sources: Sequence[str] | None = None) -> list[tuple[int, float]]:
         """The ``k`` rows whose vectors are nearest ``vector`` (cosine: the inner product of
         normalised vectors), best first, as (row, score). HNSW search: approximate, see
-        `DEFAULT_EF_SEARCH`. The statement is ``PGVectorStore``'s ``DEFAULT``-mode query."""
+        `DEFAULT_EF_SEARCH`. The statement is ``PGVectorStore``'s ``DEFAULT``-mode query.
+
+        With ``sources``, only those documents' chunks (a ``WHERE`` on the document), scored
+        exactly: an HNSW scan filtered afterwards would return fewer than ``k`` rows, or
+        none, for a small scope."""
         vector = np.asarray(vector, dtype=np.float32).reshape(-1)
         literal = "[" + ",".join(f"{x:.9g}" for x in vector.tolist()) + "]"
         if k < 1:
             return []
+        if sources is not None:
+            rows = self._query("dense_in", (literal, list(sources), k), settings={"enable_indexscan": "off"})
+            return [(int(row), 1.0 - float(distance)) for row, distance in rows]
         if k <= self.ef_search:
             rows = self._query("dense", (literal, k))
         else:  # an HNSW search returns at most ef_search rows: widen it for this one
@@ -363,12 +370,17 @@ class PostgresStore:
             return []
         return [(int(row), float(rank)) for row, rank in self._query("lexical", (words, k))]
 
-    def bm25(self, terms: Sequence[str], k: int) -> list[tuple[int, float]]:
+    def bm25(self, terms: Sequence[str], k: int, sources: Sequence[str] | None = None) -> list[tuple[int, float]]:
         """Up to ``k`` rows holding any of ``terms`` (`qa.lexical.query_terms`), best first by
-        their BM25 score, the very weights of the index folder's bm25s matrix; ties by row."""
+        their BM25 score, the very weights of the index folder's bm25s matrix; ties by row.
+        With ``sources``, only those documents' rows (a ``WHERE`` on the document)."""
         if not terms or k < 1:
             return []
-        return [(int(row), float(score)) for row, score in self._query("bm25", (list(terms), k))]
+        if sources is not None:
+            found = self._query("bm25_in", (list(terms), list(sources), k))
+        else:
+            found = self._query("bm25", (list(terms), k))
+        return [(int(row), float(score)) for row, score in found]
 
     # -- writing ------------------------------------------------------------------------
 
@@ -499,7 +511,22 @@ class PostgresStore:
             "FROM unnest(%s::text[]) AS q(term) JOIN {} w ON w.term = q.term "
             "GROUP BY w.row_no ORDER BY score DESC, w.row_no LIMIT %s"
         ).format(sql.Identifier(build, BM25_TABLE))
-        self._pinned = (build, {"dense": dense, "lexical": lexical, "bm25": bm25})
+        # The same two, scoped to chosen documents: a WHERE on each chunk's document.
+        spans = sql.Identifier(build, "chunk_spans")
+        dense_in = sql.SQL(
+            "SELECT d.id - 1, d.embedding <=> %s::vector AS distance FROM {} d "
+            "JOIN {} s ON s.row_no = d.id - 1 WHERE s.source = ANY(%s::text[]) "
+            "ORDER BY distance, d.id LIMIT %s"
+        ).format(table, spans)
+        bm25_in = sql.SQL(
+            "SELECT w.row_no, sum(w.weight::float8) AS score "
+            "FROM unnest(%s::text[]) AS q(term) JOIN {} w ON w.term = q.term "
+            "JOIN {} s ON s.row_no = w.row_no WHERE s.source = ANY(%s::text[]) "
+            "GROUP BY w.row_no ORDER BY score DESC, w.row_no LIMIT %s"
+        ).format(sql.Identifier(build, BM25_TABLE), spans)
+        self._pinned = (
+            build, {"dense": dense, "lexical": lexical, "bm25": bm25, "dense_in": dense_in, "bm25_in": bm25_in}
+        )
 
     def _query(self, name: str, params: tuple, settings: dict | None = None) -> list[tuple]:
         import psycopg

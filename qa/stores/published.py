@@ -85,15 +85,22 @@ class DatabaseSearch:
         self._store = store
         self._chunk_count = chunk_count
 
-    def dense(self, vector, k: int) -> list[tuple[int, float]]:
+    def dense(self, vector, k: int, allowed=None) -> list[tuple[int, float]]:
+        """``allowed`` (`qa.scope.Allowed`): only those documents' chunks, as in the folder."""
+        if allowed is not None:
+            return self._store.dense(vector, k, sources=sorted(allowed.sources))
         return self._store.dense(vector, k)
 
-    def lexical(self, query: str, k: int) -> list[tuple[int, float]]:
+    def lexical(self, query: str, k: int, allowed=None) -> list[tuple[int, float]]:
         """As the folder's BM25 returns them: the best ``k``, padded with the first rows that
         score 0 when fewer hold a query term (their order matters to the fusion's ties)."""
-        found = self._store.bm25(query_terms(query), k)
+        if allowed is not None:
+            found = self._store.bm25(query_terms(query), k, sources=sorted(allowed.sources))
+        else:
+            found = self._store.bm25(query_terms(query), k)
         if len(found) < k:
             seen = {row for row, _ in found}
-            padding = (row for row in range(self._chunk_count) if row not in seen)
+            candidates = range(self._chunk_count) if allowed is None else allowed.rows.tolist()
+            padding = (row for row in candidates if row not in seen)
             found += [(row, 0.0) for row, _ in zip(padding, range(k - len(found)))]
         return found

@@ -31,12 +31,15 @@ EXAMPLES_INVITATION = " Try one of these:"
 
 #: Uploads (the "Add documents" control): types, and the largest file Gradio accepts (the
 #: PDF limit; each format's own limit is checked when the file is read).
-UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx"]
+UPLOAD_TYPES = [".txt", ".md", ".html", ".htm", ".pdf", ".docx", ".csv", ".xlsx"]
 UPLOAD_MAX_BYTES = 20_000_000
 #: Changes to the corpus run one at a time, in their own queue: questions keep flowing.
 CORPUS_CONCURRENCY_ID = "corpus"
 #: How often the progress line is refreshed while indexing runs.
 REINDEX_POLL_SECONDS = 0.25
+
+#: How often a page of ``qa chat --watch`` looks whether the watched folder's documents changed.
+WATCH_POLL_SECONDS = 2.0
 
 #: Engine calls from the chat and from the API share one queue.
 ENGINE_CONCURRENCY_ID = "engine"
@@ -93,11 +96,13 @@ CSS = """
 THEME = gr.themes.Soft(primary_hue="blue", neutral_hue="slate")
 
 
-def create_app(engine, *, allow_changes: bool = True) -> gr.Blocks:
+def create_app(engine, *, allow_changes: bool = True, watching: bool = False) -> gr.Blocks:
     """The page for ``engine`` (already loaded). Start it with `launch`, or ``.launch(css=CSS, theme=THEME)``.
 
     ``allow_changes`` shows the "Add documents" and "Remove" controls, which write into
     the corpus folder (removed files are moved to its ``.removed/`` folder, never deleted).
+    ``watching`` (``qa chat --watch``): the corpus changes by itself, so the page checks every
+    `WATCH_POLL_SECONDS` and shows the documents anew when they changed.
     """
     from qa.corpus import CorpusFolder
     from qa.corpus.description import describe
@@ -120,12 +125,20 @@ def create_app(engine, *, allow_changes: bool = True) -> gr.Blocks:
     def document_choices() -> list[str]:
         return [a.source for a in engine.articles]
 
-    def ask_api(question: str, history: list[dict] | str | None = None) -> dict:
+    def ask_api(
+        question: str, history: list[dict] | str | None = None, sources: list[str] | str | None = None,
+        since: str | None = None, until: str | None = None,
+    ) -> dict:
         """Answer ``question`` from the documents; ``history`` holds earlier turns as
         [{"role": "user" | "assistant", "content": str}, ...] (a list or its JSON) for follow-ups.
+        ``sources`` (document names, as citations give them), ``since`` and ``until``
+        (YYYY-MM-DD, inclusive) answer from those documents only.
         Returns the answer as a dict: text, short, citations, abstained, related, ..."""
         try:
-            answer = engine.ask(question, history=chat_turn.clean_history(history) or None)
+            answer = engine.ask(
+                question, history=chat_turn.clean_history(history) or None,
+                sources=chat_turn.clean_sources(sources), since=since or None, until=until or None,
+            )
         except QAError as err:
             raise gr.Error(str(err)) from None
         except Exception:
@@ -142,8 +155,8 @@ def create_app(engine, *, allow_changes: bool = True) -> gr.Blocks:
     def show_example(evt: gr.SelectData, chat: list):
         return show_question(evt.value["text"], chat)
 
-    def answer(question: str, chat: list, history: list):
-        reply = chat_turn.ask(engine, question, history)
+    def answer(question: str, chat: list, history: list, sources=None, since: str = "", until: str = ""):
+        reply = chat_turn.ask(engine, question, history, sources=sources or None, since=since or None, until=until or None)
         chat = [*chat, {"role": "assistant", "content": reply.message}]
         sources_panel = gr.skip() if reply.sources is None else reply.sources
         return chat, chat_turn.remember(history, question, reply), sources_panel
@@ -155,7 +168,19 @@ def create_app(engine, *, allow_changes: bool = True) -> gr.Blocks:
         return (
             status, header_html(), documents_html(),
             gr.update(choices=document_choices(), value=None),
+            gr.update(choices=document_choices()),  # the scope picker keeps what was chosen
         )
+
+    def corpus_state() -> tuple:
+        return (tuple(a.sha256 for a in engine.articles), engine.passage_count)
+
+    def corpus_changed(shown: tuple):
+        """The documents shown anew when the watched folder's index changed, else nothing."""
+        now = corpus_state()
+        if now == shown:
+            return (gr.skip(),) * (4 + allow_changes)
+        picker = [gr.update(choices=document_choices(), value=None)] if allow_changes else []
+        return (now, header_html(), documents_html(), gr.update(choices=document_choices()), *picker)
 
     def reindex(lines: list[str]):
         """Bring the index up to date, yielding each step for the progress line."""
@@ -249,6 +274,16 @@ def create_app(engine, *, allow_changes: bool = True) -> gr.Blocks:
                         autofocus=True,
                     )
                     clear = gr.Button("New chat", variant="secondary", scale=1, min_width=100)
+                with gr.Accordion("Scope: answer from chosen documents or dates", open=False, elem_id="qa-scope"):
+                    with gr.Row():
+                        scope_sources = gr.Dropdown(
+                            choices=document_choices(), value=[], multiselect=True, label="Only these documents",
+                            info="empty: all documents", elem_id="qa-scope-sources", scale=3,
+                            # a chosen document that was removed since is named by the engine's message
+                            allow_custom_value=True,
+                        )
+                        scope_since = gr.Textbox(label="Since", placeholder="YYYY-MM-DD", elem_id="qa-scope-since", scale=1)
+                        scope_until = gr.Textbox(label="Until", placeholder="YYYY-MM-DD", elem_id="qa-scope-until", scale=1)
             with gr.Column(scale=2, min_width=320):
                 sources = gr.HTML(render.empty_sources_html(), label="Sources", elem_id="qa-sources")
         with gr.Accordion("Documents", open=False, elem_id="qa-documents"):
@@ -271,19 +306,26 @@ def create_app(engine, *, allow_changes: bool = True) -> gr.Blocks:
 
         private = {"api_visibility": "private"}
         answering = {"concurrency_id": ENGINE_CONCURRENCY_ID, "show_progress_on": [chatbot]}
+        asking = [pending, chatbot, history, scope_sources, scope_since, scope_until]
         question_box.submit(
             show_question, [question_box, chatbot], [question_box, chatbot, pending], queue=False, **private
-        ).then(answer, [pending, chatbot, history], [chatbot, history, sources], **private, **answering)
+        ).then(answer, asking, [chatbot, history, sources], **private, **answering)
         chatbot.example_select(
             show_example, [chatbot], [question_box, chatbot, pending], queue=False, **private
-        ).then(answer, [pending, chatbot, history], [chatbot, history, sources], **private, **answering)
+        ).then(answer, asking, [chatbot, history, sources], **private, **answering)
         clear.click(new_chat, None, [chatbot, history, sources], queue=False, **private)
         chatbot.clear(new_chat, None, [chatbot, history, sources], queue=False, **private)
         if allow_changes:
             changing = {"concurrency_id": CORPUS_CONCURRENCY_ID, "concurrency_limit": 1, **private}
-            views = [progress, header, documents, chosen]
+            views = [progress, header, documents, chosen, scope_sources]
             upload.upload(add_documents, [upload], views, show_progress_on=[progress], **changing)
             remove.click(remove_document, [chosen], views, show_progress_on=[progress], **changing)
+
+        if watching:
+            shown = gr.State(corpus_state())
+            timer = gr.Timer(WATCH_POLL_SECONDS)
+            watched = [header, documents, scope_sources] + ([chosen] if allow_changes else [])
+            timer.tick(corpus_changed, [shown], [shown, *watched], queue=False, show_progress="hidden", **private)
 
         gr.api(ask_api, api_name="ask", concurrency_id=ENGINE_CONCURRENCY_ID)
     return demo
@@ -295,7 +337,7 @@ def launch(engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, **kw) -> 
     Blocks the caller unless ``prevent_thread_lock=True``; then close it with
     ``.close()``. Extra keywords go to ``gr.Blocks.launch``.
     """
-    demo = create_app(engine, allow_changes=kw.pop("allow_changes", True))
+    demo = create_app(engine, allow_changes=kw.pop("allow_changes", True), watching=kw.pop("watching", False))
     kw.setdefault("max_file_size", UPLOAD_MAX_BYTES)
     kw.setdefault("css", CSS)
     kw.setdefault("theme", THEME)

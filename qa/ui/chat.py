@@ -11,7 +11,7 @@ import json
 import logging
 from dataclasses import dataclass
 
-from qa.errors import BadQuestion, QAError
+from qa.errors import BadQuestion, BadScope, QAError
 from qa.results import Answer
 from qa.ui import render
 
@@ -46,10 +46,11 @@ class Reply:
         return self.answer is None
 
 
-def ask(engine, question: str, history: list[Message] | None = None) -> Reply:
-    """Ask ``engine`` and render the result; errors become friendly replies, never raise."""
+def ask(engine, question: str, history: list[Message] | None = None, **scope) -> Reply:
+    """Ask ``engine`` and render the result; errors become friendly replies, never raise.
+    ``scope``: ``sources``, ``since``, ``until`` as `qa.engine.QAEngine.ask` takes them."""
     try:
-        answer = engine.ask(question, history=history or None)
+        answer = engine.ask(question, history=history or None, **scope)
     except QAError as err:  # known problems: the message is written for people
         return Reply(render.error_message(str(err)), None)
     except Exception:  # the edge of the app: log the traceback, keep serving
@@ -102,3 +103,22 @@ def clean_history(history) -> list[Message]:
         cleaned.append({"role": message["role"], "content": content})
     return cleaned
 
+
+
+def clean_sources(sources) -> list[str] | None:
+    """Document names from an API caller: a list of names, one name, or a list's JSON text;
+    None for none (no restriction). Anything else is a `BadScope` that says what to send."""
+    if sources is None or sources == "" or sources == []:
+        return None
+    if isinstance(sources, str):
+        text = sources.strip()
+        if text.startswith("["):
+            try:
+                sources = json.loads(text)
+            except json.JSONDecodeError as err:
+                raise BadScope(f"sources is not valid JSON ({err.msg}); send a list of document names") from None
+        else:
+            return [text]
+    if not isinstance(sources, list) or not all(isinstance(s, str) for s in sources):
+        raise BadScope(f"sources must be a list of document names; got {sources!r:.80}")
+    return sources or None

@@ -193,6 +193,8 @@ def _card(citation: Citation, articles: dict[str, ArticleLike], label: str, *, r
     meta = f'<span class="qa-file">{escape_html(citation.source)}</span>'
     if citation.pages:
         meta += f' <span class="qa-pages">{escape_html(citation.page_label)}</span>'
+    if citation.location:  # a table's sheet and row
+        meta += f' <span class="qa-rows">{escape_html(citation.location)}</span>'
     if date:
         meta += f' <span class="qa-date">{escape_html(date)}</span>'
     title_html = f'<div class="qa-title">{escape_html(title)}</div>' if title else ""

@@ -1,0 +1,287 @@
+"""Tables as documents: ``.csv`` (the standard library's reader) and ``.xlsx`` (openpyxl),
+read as rows a reader can read and a citation can quote.
+
+Each sheet (a CSV file is one) becomes a heading line, then one line per spreadsheet row,
+each cell with its column's header::
+
+    Exports: rows 2 to 41 under the header of row 1 (Country, Exports 2024–25).
+    Country: India; Exports 2024–25: $4.88 billion
+    Country: Japan; Exports 2024–25: $3.1 billion
+
+A line is one sentence (cells are written on one line, and "; " never ends a sentence),
+so an answer from a table cites exactly one row. Line ``k`` after a sheet's heading is
+the sheet's row ``header + k`` (an empty row is an empty line), so the sheet and row of a
+citation follow from the stored text alone (`locate`): nothing beyond the text and its
+format has to be stored with the index. Formulas are read as their last computed values.
+Questions that need arithmetic over the rows (sums, averages, rankings) are out of scope:
+the reader quotes cells, it does not compute.
+"""
+
+from __future__ import annotations
+
+import csv
+import datetime as dt
+import hashlib
+import io
+import re
+
+from qa.corpus.bounds import check_xlsx_archive
+from qa.corpus.documents import Article
+from qa.errors import DocumentError
+
+#: The formats this module reads.
+TABLE_KINDS = ("csv", "xlsx")
+#: Between cells of a row; a semicolon never ends a sentence (`qa.corpus.chunking`).
+CELL_SEPARATOR = "; "
+#: Largest text a table becomes (characters), as for every format (`qa.corpus.formats`):
+#: reading stops there rather than building a larger text first.
+MAX_TABLE_CHARS = 1_000_000
+#: CSV delimiters recognised (the sniffer picks one from the first lines).
+CSV_DELIMITERS = ",;\t|"
+#: Bytes the CSV sniffer looks at.
+_SNIFF_BYTES = 20_000
+
+_HEADING = re.compile(r"^(?P<sheet>.*): rows \d+ to \d+ under the header of row (?P<header>\d+) \(", re.MULTILINE)
+_WHITESPACE = re.compile(r"\s+")
+
+
+def read_csv(source: str, data: bytes, name: str) -> Article:
+    """A ``.csv`` file (UTF-8, with or without a byte-order mark; comma, semicolon, tab or
+    bar separated) as one sheet named after the file."""
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as err:
+        raise DocumentError(
+            f"{name!r} is not UTF-8 text (byte {err.start}); save the CSV as UTF-8 and add it again."
+        ) from None
+    try:
+        dialect = csv.Sniffer().sniff(text[:_SNIFF_BYTES], delimiters=CSV_DELIMITERS)
+    except csv.Error:
+        dialect = csv.excel
+    try:
+        rows = list(csv.reader(io.StringIO(text, newline=""), dialect))
+    except csv.Error as err:
+        raise DocumentError(f"{name!r} is not a readable CSV file ({err}); check the file.") from None
+    stem = source.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+    body = _sheet_text(stem, rows, name)
+    if not body:
+        raise DocumentError(f"{name!r} holds no table rows to answer from; check the file or remove it.")
+    return Article(source=source, text=body, date=None, body_start=0, kind="csv", sha256=_sha(data))
+
+
+def read_xlsx(source: str, data: bytes, name: str) -> Article:
+    """An ``.xlsx`` workbook: every visible sheet, in order, each as its heading and rows."""
+    import openpyxl
+
+    check_xlsx_archive(name, data)
+    try:
+        book = openpyxl.load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+    except Exception as err:  # zipfile.BadZipFile, KeyError, lxml and openpyxl's own errors
+        raise DocumentError(f"{name!r} is not a readable .xlsx file ({type(err).__name__}); check the file.") from None
+    try:
+        sheets, size = [], 0
+        for sheet in book.worksheets:
+            if getattr(sheet, "sheet_state", "visible") != "visible":
+                continue
+            text = _sheet_text(sheet.title, ([_cell(v) for v in row] for row in sheet.iter_rows(values_only=True)), name, size)
+            if text:
+                sheets.append(text)
+                size += len(text) + 2
+        title = book.properties.title or None
+    except DocumentError:
+        raise
+    except Exception as err:
+        raise DocumentError(f"{name!r} is not a readable .xlsx file ({type(err).__name__}); check the file.") from None
+    finally:
+        book.close()
+    if not sheets:
+        raise DocumentError(f"{name!r} holds no table rows to answer from; check the file or remove it.")
+    return Article(
+        source=source, text="\n\n".join(sheets), date=None, body_start=0, kind="xlsx", sha256=_sha(data),
+        stated_title=title,
+    )
+
+
+def locate(article: Article, start: int, end: int) -> str:
+    """Where ``article.text[start:end]`` lies in its table: "row 5", "rows 5–6", and for a
+    workbook "sheet Exports, row 5"; "" for other formats or outside the rows."""
+    if article.kind not in TABLE_KINDS:
+        return ""
+    text = article.text
+    heading = None
+    for match in _HEADING.finditer(text, 0, start + 1):
+        heading = match
+    if heading is None:
+        return ""
+    heading_line_end = text.find("\n", heading.start())
+    if heading_line_end < 0 or start <= heading_line_end:
+        return ""
+    header = int(heading.group("header"))
+    first = header + text.count("\n", heading_line_end, start)
+    last = header + text.count("\n", heading_line_end, max(start, end - 1))
+    rows = f"row {first}" if first == last else f"rows {first}–{last}"
+    return rows if article.kind == "csv" else f"sheet {heading.group('sheet')}, {rows}"
+
+
+def _sheet_text(sheet: str, rows, name: str, size_before: int = 0) -> str:
+    """A sheet's heading and row lines ("" when it has no row under a header)."""
+    header_row, headers, lines, last_filled = None, [], [], 0
+    size = size_before
+    for number, row in enumerate(rows, 1):
+        cells = [_flat(c) for c in row]
+        if header_row is None:
+            if not any(cells):
+                continue
+            header_row = number
+            headers = _headers(cells)
+            continue
+        filled = [(i, c) for i, c in enumerate(cells) if c]
+        line = CELL_SEPARATOR.join(f"{_header(headers, i)}: {c}" for i, c in filled)
+        lines.append(line)
+        size += len(line) + 1
+        if size > MAX_TABLE_CHARS:
+            raise DocumentError(
+                f"{name!r} holds over {MAX_TABLE_CHARS:,} characters of table text; split it into smaller files."
+            )
+        if line:
+            last_filled = len(lines)
+    lines = lines[:last_filled]  # trailing empty rows
+    if header_row is None or not lines:
+        return ""
+    columns = ", ".join(h for h in headers if h)
+    heading = f"{sheet}: rows {header_row + 1} to {header_row + len(lines)} under the header of row {header_row} ({columns})."
+    return "\n".join([heading, *lines])
+
+
+def _headers(cells: list[str]) -> list[str]:
+    return [c or f"Column {i + 1}" for i, c in enumerate(cells)]
+
+
+def _header(headers: list[str], i: int) -> str:
+    return headers[i] if i < len(headers) else f"Column {i + 1}"
+
+
+def _flat(value) -> str:
+    """A cell's text on one line (a line is a row)."""
+    return _WHITESPACE.sub(" ", value if isinstance(value, str) else _cell(value)).strip()
+
+
+def _cell(value) -> str:
+    """A spreadsheet value as text: whole numbers without ".0", dates as YYYY-MM-DD."""
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "TRUE" if value else "FALSE"
+    if isinstance(value, float):
+        return str(int(value)) if value.is_integer() and abs(value) < 1e15 else repr(value)
+    if isinstance(value, dt.datetime):
+        return value.date().isoformat() if value.time() == dt.time() else value.isoformat(sep=" ")
+    if isinstance(value, (dt.date, dt.time)):
+        return value.isoformat()
+    return str(value)
+
+
+def _sha(data: bytes) -> str:
+    return hashlib.sha256(data).hexdigest()
+
+
+def narrow_to_rows(passages: list, articles: dict, query: str) -> list:
+    """``passages`` (best first, anything with ``source``, ``start``, ``end``) with each one of
+    a table narrowed to its row holding the most of ``query``'s terms (`qa.lexical.query_terms`;
+    the first such row on a tie); a row already given by a better passage is not repeated.
+
+    A retrieved chunk of a table holds a dozen rows alike but for their values, and the
+    reader, reading them at once, often takes the right column from the wrong row (or a span
+    across two rows): on the generated table suite 45 % of lookups were right so. The row is
+    the unit a table answers with and a citation names, so that is what the reader reads.
+    """
+    from dataclasses import replace
+
+    from qa.lexical import query_terms
+
+    wanted = set(query_terms(query))
+    out, seen = [], set()
+    for passage in passages:
+        article = articles.get(passage.source)
+        if article is None or article.kind not in TABLE_KINDS or not wanted:
+            out.append(passage)
+            continue
+        best, best_hits = None, 0
+        for start, end in _lines(article.text, passage.start, passage.end):
+            hits = len(wanted.intersection(query_terms(article.text[start:end])))
+            if hits > best_hits:
+                best, best_hits = (start, end), hits
+        if best is None:
+            out.append(passage)
+        elif (passage.source, best) not in seen:
+            seen.add((passage.source, best))
+            out.append(replace(passage, start=best[0], end=best[1]))
+    return out
+
+
+def _lines(text: str, start: int, end: int):
+    """The non-empty lines of ``text[start:end]``, as spans (stripped)."""
+    position = start
+    while position < end:
+        stop = text.find("\n", position, end)
+        stop = end if stop < 0 else stop
+        left, right = position, stop
+        while left < right and text[left].isspace():
+            left += 1
+        while right > left and text[right - 1].isspace():
+            right -= 1
+        if right > left:
+            yield left, right
+        position = stop + 1
+
+
+def cell_answer(answer, articles: dict, question: str):
+    """``answer`` (a `qa.results.Answer`) with its short answer set to one cell's value, when
+    it was read from a table row and its span strays beyond a value (over a cell's header, or
+    into the next cell: "Population 2025: 3768069", "$5.44 billion; Imports 2024–25: $5.28
+    billion"). A lookup in a table is answered by a cell; the reader, trained on prose, does
+    not know where a cell ends. Of the cells the span touches, the one whose header holds
+    the most of ``question``'s terms is taken (on a tie, the one the span starts in).
+    Answers giving several figures (alternatives) are left as they are."""
+    from dataclasses import replace
+
+    if answer.abstained or answer.alternatives or not answer.citations or not answer.short:
+        return answer
+    first = answer.citations[0]
+    article = articles.get(first.source)
+    if article is None or article.kind not in TABLE_KINDS or first.answer_start is None:
+        return answer
+    cell = _value_span(article.text, first.answer_start, first.answer_end, question)
+    if cell is None or cell == (first.answer_start, first.answer_end):
+        return answer
+    short = article.text[cell[0] : cell[1]]
+    text = answer.text
+    if text.startswith(f"{answer.short} \u2014 "):
+        text = short + text[len(answer.short) :]
+    citations = [replace(first, answer_start=cell[0], answer_end=cell[1]), *answer.citations[1:]]
+    return replace(answer, short=short, text=text, citations=citations)
+
+
+def _value_span(text: str, start: int, end: int, question: str) -> tuple[int, int] | None:
+    """The value part of one cell ("Header: value") of the row ``[start, end)`` lies in: of
+    the cells it overlaps, the one whose header shares most terms with ``question``, then
+    the first."""
+    from qa.lexical import query_terms
+
+    wanted = set(query_terms(question))
+    line_start = text.rfind("\n", 0, start) + 1
+    line_end = text.find("\n", start)
+    line_end = len(text) if line_end < 0 else line_end
+    best, best_hits = None, -1
+    position = line_start
+    while position <= line_end:
+        stop = text.find(CELL_SEPARATOR, position, line_end)
+        stop = line_end if stop < 0 else stop
+        colon = text.find(": ", position, stop)
+        value_start = position if colon < 0 else colon + 2
+        if min(end, stop) > max(start, position) and value_start < stop:
+            hits = len(wanted.intersection(query_terms(text[position:value_start]))) if colon >= 0 else 0
+            if hits > best_hits:
+                best, best_hits = (value_start, stop), hits
+        position = stop + len(CELL_SEPARATOR)
+    return best
