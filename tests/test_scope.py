@@ -15,7 +15,8 @@ from qa.errors import BadScope
 from qa.evaluation.dataset import load_questions
 from qa.evaluation.metrics import exact_match
 from qa.scope import Allowed, RowsBySource, Scope
-from qa.stores.files import FileSearch, restricted_dense, top_rows
+from qa.stores.files import FileSearch, restricted_dense
+from qa.topk import top_indices
 
 #: Scoped to its gold documents, a question may lose at most this share of the exact answers
 #: it gets unscoped (the reader reads the same passages or better ones; a margin for the
@@ -109,7 +110,7 @@ def test_scoped_bm25_ranks_the_allowed_rows_by_the_corpus_scores(engine):
         for sources in _scopes(engine):
             allowed = rows_by_source.allowed(sources)
             got = search.lexical(question, 10, allowed=allowed)
-            expected = allowed.rows[top_rows(scores[allowed.rows], 10)]
+            expected = allowed.rows[top_indices(scores[allowed.rows], 10)]
             assert [r for r, _ in got] == expected.tolist()
 
 
