@@ -22,6 +22,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from qa.corpus import furniture
 from qa.corpus.documents import Article
 from qa.corpus.formats import MAX_BYTES, kind_of, read_document, supported_suffixes
 from qa.errors import CorpusError, DocumentError
@@ -56,7 +57,8 @@ class SourceFile:
             data = self.path.read_bytes()
         except OSError as err:
             raise DocumentError(f"{self.source!r} cannot be read ({err.strerror}); check its permissions.") from err
-        return read_document(self.source, data, path_for_messages=str(self.path))
+        article = read_document(self.source, data, path_for_messages=str(self.path))
+        return furniture.marked(article, furniture.rules_for(self.path.parents[len(PurePosixPath(self.source).parts) - 1]))
 
 
 @dataclass
