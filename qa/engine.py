@@ -191,7 +191,7 @@ class QAEngine:
         reader = self._reader
         texts = {source: article.text for source, article in index.articles.items()}
         thresholds = self._answerer.thresholds if self._answerer is not None else reader_thresholds(reader)
-        return ReaderAnswerer(reader, texts, index.sentences, thresholds)
+        return ReaderAnswerer(reader, texts, index.sentences, thresholds, embed=self._encoder.embed)
 
     def _question_encoder(self, index):
         from qa.encoder import OnnxEncoder, SentenceTransformerEncoder

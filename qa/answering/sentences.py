@@ -1,0 +1,119 @@
+"""Sentence answers, for "why", "how", "explain", "describe" and "what did X say".
+
+The reader's best span marks where the answer is; the answer is the sentence around it,
+widened to a neighbour that continues it (a sentence opening with "This", "But", "He"...
+leans on the one before it), plus the sentence of the next best reading when it comes
+close and says something else (another reason, another article's account). Each run of
+sentences is one citation, quoted whole, so ``text_of(source)[start:end]`` still holds;
+`Answer.short` stays the span when the reader is confident of it.
+
+>>> # answerer.answer("Why did the minister visit Moscow?", passages).text   # doctest: +SKIP
+>>> # 'He travelled to Moscow to prepare for the annual summit. [1]'          # doctest: +SKIP
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+from typing import TYPE_CHECKING, Sequence
+
+from qa.answering.kinds import SENTENCES, WORDS_FILE
+from qa.results import Answer, Citation
+from qa.text import fold
+
+if TYPE_CHECKING:
+    from qa.answering.answerer import ReaderAnswerer, _Reading
+
+#: Sentences quoted in a row at most (the answer's sentence and its continuations).
+MAX_RUN = 3
+#: Other readings' sentences added at most. Chosen on seeds dev (explain): 0, 1, 2 tried.
+MAX_OTHERS = 1
+#: A reading counts as a second answer when its score is within this much of the best one's
+#: (the same margin as for a second article's answer in `qa.answering.answerer`).
+OTHER_MARGIN = 2.0
+#: Two quoted sentences sharing this share of their words say the same thing: one is enough.
+SAME_WORDS = 0.6
+
+
+@functools.lru_cache(maxsize=1)
+def _leaning_openings() -> tuple[tuple[str, ...], ...]:
+    words = json.loads(WORDS_FILE.read_text(encoding="utf-8"))["sentences"]["continues_previous"]["words"]
+    return tuple(tuple(w.split()) for w in words)
+
+
+def leans_on_previous(sentence: str) -> bool:
+    """Whether ``sentence`` opens with a word pointing back to the sentence before it."""
+    words = fold(sentence).lstrip("\"'“‘( ").replace(",", " ").split()
+    return any(tuple(words[: len(p)]) == p for p in _leaning_openings())
+
+
+def sentence_run(answerer: "ReaderAnswerer", source: str, start: int, end: int) -> tuple[int, int]:
+    """The sentences holding ``start:end``, widened to the neighbours that continue them:
+    ``(first, last)`` character offsets of the run."""
+    spans = answerer.sentences_of(source)
+    # The sentence the span starts in: a span the reader ran across a sentence's end is
+    # clipped to it (`compose`).
+    i = j = answerer.sentence_index(source, start)
+    if i is None:
+        return start, end
+    text = answerer.texts[source]
+
+    def joined(a, b) -> bool:  # nothing but space between them: no furniture, no heading
+        return not text[a.end : b.start].strip()
+
+    if i > 0 and joined(spans[i - 1], spans[i]) and leans_on_previous(text[spans[i].start : spans[i].end]):
+        i -= 1
+    while j + 1 < len(spans) and j - i + 1 < MAX_RUN and joined(spans[j], spans[j + 1]) and leans_on_previous(text[spans[j + 1].start : spans[j + 1].end]):
+        j += 1
+    return spans[i].start, max(spans[j].end, spans[i].end)
+
+
+def _words(text: str) -> set[str]:
+    return {w for w in fold(text).split() if len(w) > 3}
+
+
+def _same(a: str, b: str) -> bool:
+    wa, wb = _words(a), _words(b)
+    return bool(wa and wb) and len(wa & wb) / min(len(wa), len(wb)) >= SAME_WORDS
+
+
+def compose(
+    answerer: "ReaderAnswerer", question: str, best: "_Reading", readings: Sequence["_Reading"], shown: list[Citation],
+) -> Answer:
+    """The sentence answer built around ``best`` (a reading that cleared the threshold)."""
+    chosen = [(best, *sentence_run(answerer, best.passage.source, best.start, best.end))]
+    floor = max(answerer.thresholds.answer, best.score - OTHER_MARGIN)
+    for reading in readings:
+        if len(chosen) > MAX_OTHERS or reading.score < floor:
+            break
+        if reading is best:
+            continue
+        source = reading.passage.source
+        start, end = sentence_run(answerer, source, reading.start, reading.end)
+        text = answerer.texts[source][start:end]
+        if any(
+            (r.passage.source == source and a < end and start < b) or _same(text, answerer.texts[r.passage.source][a:b])
+            for r, a, b in chosen
+        ):
+            continue  # the same sentence, or another article saying the same thing
+        chosen.append((reading, start, end))
+    citations = [_citation(answerer, r, a, b) for r, a, b in chosen]
+    text = " ".join(f"{c.text} [{n}]" for n, c in enumerate(citations, 1))
+    first = citations[0]
+    short = None
+    if first.answer_start is not None:
+        short = first.text[first.answer_start - first.start : first.answer_end - first.start].strip() or None
+    return Answer(
+        question=question, text=text, short=short, citations=citations, abstained=False, passages=shown,
+        query=question, confidence=round(best.score, 4), kind=SENTENCES,
+    )
+
+
+def _citation(answerer: "ReaderAnswerer", reading: "_Reading", start: int, end: int) -> Citation:
+    """The run ``start:end`` quoted whole, with the reading's span clipped to it."""
+    a, b = max(start, reading.start), min(end, reading.end)
+    source = reading.passage.source
+    return Citation(
+        source=source, start=start, end=end, text=answerer.texts[source][start:end], score=round(reading.score, 4),
+        answer_start=a if a < b else None, answer_end=b if a < b else None,
+    )

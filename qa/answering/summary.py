@@ -1,0 +1,252 @@
+"""Summaries: the central sentences of the documents a request is about, each cited.
+
+Extractive, as LexRank (Erkan & Radev 2004): a sentence is central when the other
+sentences resemble it. Sentences are compared by the index's own encoder (the vectors
+questions are embedded with), and centrality is the stationary distribution of a random
+walk over their cosine similarities, computed with numpy in two stages so a corpus of
+many documents costs little: the central sentences of each document, then, among those,
+the ones the other documents agree with. A request with a topic ("Summarize the trade
+talks") biases the walk towards the sentences that resemble the topic, among the passages
+retrieved for it (topic-sensitive LexRank, Otterbacher et al. 2005).
+
+The answer takes a few sentences, from several documents when there are several, skips a
+sentence that repeats one already taken (a near-duplicate from another article is cited
+beside it instead: "cited to both"), and orders them as the documents do (a sentence
+early in its article first). ``summarize`` alone covers every document; a request that
+names a document's file covers that document.
+
+Sentence vectors are computed on the first summary that needs them and kept.
+"""
+
+from __future__ import annotations
+
+import functools
+import json
+import threading
+from typing import Callable, Sequence
+
+import numpy as np
+
+from qa.answering.kinds import SUMMARY, WORDS_FILE
+from qa.results import Answer, Citation
+from qa.text import fold
+
+#: Sentences in a summary of several documents, and of one.
+CORPUS_SENTENCES = 5
+DOCUMENT_SENTENCES = 4
+#: Sentences of one document in a summary of several, at most: the summary should show
+#: what several documents say.
+PER_DOCUMENT = 2
+#: Central sentences of each document that compete at the corpus stage.
+CANDIDATES_PER_DOCUMENT = 4
+#: A sentence shorter than this (in words) is a fragment, a byline or a quote's tail: no
+#: summary sentence.
+MIN_WORDS = 8
+#: Cosine similarity over which two sentences say the same thing (sentence-transformers'
+#: paraphrase-mining examples use ~0.8 for MiniLM); chosen on seeds dev (summary): 0.75,
+#: 0.8, 0.85 tried.
+SAME_MEANING = 0.8
+#: The random walk's chance of a jump to a random (or, with a topic, a relevant) sentence:
+#: LexRank's damping (0.15 in the paper).
+DAMPING = 0.15
+#: Power iterations: the distribution of a walk over a few hundred sentences settles in
+#: far fewer.
+ITERATIONS = 40
+#: Documents a request about the whole corpus reads at most; past this, the documents of
+#: the passages retrieved for it (a summary of a large archive is a search first).
+MAX_DOCUMENTS = 24
+#: How strongly a sentence's place in its document biases the walk: the jump to the n-th
+#: sentence (from 1) is weighted n ** -POSITION_PRIOR (news puts the gist first). Chosen on
+#: seeds dev (summary): 0, 0.5, 1 tried.
+POSITION_PRIOR = 0.5
+#: How strongly a topic biases the walk (relevance is raised to this power).
+TOPIC_SHARPNESS = 4.0
+
+#: Sentences embedded in one call.
+EMBED_BATCH = 64
+
+Embed = Callable[[list[str]], np.ndarray]
+
+
+@functools.lru_cache(maxsize=1)
+def _not_a_topic() -> frozenset[str]:
+    data = json.loads(WORDS_FILE.read_text(encoding="utf-8"))
+    return frozenset(data["summary"]["not_a_topic"]["words"])
+
+
+def topic_words(question: str) -> list[str]:
+    """The words of a summary request that say what it is about ([] for "Summarize the documents")."""
+    from qa.conversation import content_words
+
+    skip = _not_a_topic()
+    return [w for w in content_words(question) if w not in skip]
+
+
+class Summarizer:
+    """Builds summaries from the corpus's sentences. ``embed`` maps texts to unit vectors
+    (the question encoder's); ``sentences`` are the index's sentence spans by source."""
+
+    def __init__(self, texts: dict[str, str], sentences: dict[str, list], embed: Embed) -> None:
+        self.texts = texts
+        self.sentences = sentences
+        self.embed = embed
+        self._vectors: dict[tuple[str, int], np.ndarray] = {}
+        self._lock = threading.Lock()
+
+    # -- which sentences ---------------------------------------------------------
+
+    def documents(self, question: str, passages: Sequence) -> list[str]:
+        """The documents the request is about: one it names by file, else every document
+        (the retrieved passages' documents, for a topic or past `MAX_DOCUMENTS`)."""
+        folded = fold(question)
+        named = [s for s in self.texts if fold(s) in folded or fold(s.rsplit(".", 1)[0]) in folded]
+        if named:
+            return sorted(named)
+        if topic_words(question) or len(self.texts) > MAX_DOCUMENTS:
+            return list(dict.fromkeys(p.source for p in passages if p.source in self.texts))
+        return sorted(self.texts)
+
+    def _candidates(self, source: str) -> list[tuple[int, object]]:
+        """(position in the document, sentence) of the sentences that can stand alone: long
+        enough, and not leaning on the sentence before ("This, he said, ...")."""
+        from qa.answering.sentences import leans_on_previous
+
+        text = self.texts[source]
+        out = []
+        for n, s in enumerate(self.sentences.get(source, [])):
+            sentence = text[s.start : s.end]
+            if len(sentence.split()) >= MIN_WORDS and not leans_on_previous(sentence):
+                out.append((n, s))
+        return out
+
+    def _matrix(self, spans: list) -> np.ndarray:
+        """Unit vectors of ``spans``, embedding only the ones not seen before."""
+        with self._lock:
+            missing = [s for s in spans if (s.source, s.start) not in self._vectors]
+            # Similar lengths batched together, so little of a batch is padding.
+            missing.sort(key=lambda s: s.end - s.start)
+            for at in range(0, len(missing), EMBED_BATCH):
+                batch = missing[at : at + EMBED_BATCH]
+                vectors = np.asarray(self.embed([self.texts[s.source][s.start : s.end] for s in batch]), dtype=np.float32)
+                vectors /= np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-9)
+                for s, v in zip(batch, vectors):
+                    self._vectors[(s.source, s.start)] = v
+            return np.stack([self._vectors[(s.source, s.start)] for s in spans])
+
+    # -- the summary -------------------------------------------------------------
+
+    def summarize(self, question: str, passages: Sequence, shown: list[Citation]) -> Answer | None:
+        """The summary ``question`` asks for, or None when no document has sentences to give."""
+        sources = self.documents(question, passages)
+        topic = topic_words(question)
+        relevant = None
+        if topic:
+            relevant = self.embed([" ".join(topic)])[0]
+            relevant = relevant / max(float(np.linalg.norm(relevant)), 1e-9)
+        pool, prior = [], []
+        for source in sources:
+            candidates = self._candidates(source)
+            if topic:  # a topic's sentences: those of the passages retrieved for it
+                inside = [(p.start, p.end) for p in passages if p.source == source]
+                candidates = [(n, s) for n, s in candidates if any(a <= s.start and s.end <= b for a, b in inside)]
+            if not candidates:
+                continue
+            spans = [s for _, s in candidates]
+            vectors = self._matrix(spans)
+            lead = np.array([(n + 1.0) ** -POSITION_PRIOR for n, _ in candidates])
+            scores = lexrank(vectors, _bias(vectors, relevant, lead))
+            keep = np.argsort(-scores, kind="stable")[:CANDIDATES_PER_DOCUMENT]
+            pool += [(spans[k], vectors[k]) for k in sorted(keep)]
+            prior += [lead[k] for k in sorted(keep)]
+        if not pool:
+            return None
+        vectors = np.stack([v for _, v in pool])
+        scores = lexrank(vectors, _bias(vectors, relevant, np.array(prior)))
+        picked = _pick(pool, vectors, scores, single=len(sources) == 1)
+        return self._answer(question, picked, shown)
+
+    def _answer(self, question: str, picked: list[list], shown: list[Citation]) -> Answer:
+        position = {}
+        for source, spans in self.sentences.items():
+            for n, s in enumerate(spans):
+                position[(source, s.start)] = n / max(1, len(spans))
+        picked.sort(key=lambda group: (position.get((group[0].source, group[0].start), 1.0), group[0].source))
+        citations, parts = [], []
+        for group in picked:
+            markers = []
+            for s in group:
+                citations.append(
+                    Citation(source=s.source, start=s.start, end=s.end, text=self.texts[s.source][s.start : s.end], score=0.0)
+                )
+                markers.append(f"[{len(citations)}]")
+            parts.append(f"{citations[-len(group)].text} {' '.join(markers)}")
+        return Answer(
+            question=question, text=" ".join(parts), short=None, citations=citations, abstained=False,
+            passages=shown, query=question, kind=SUMMARY,
+        )
+
+
+def _bias(vectors: np.ndarray, relevant: np.ndarray | None, lead: np.ndarray) -> np.ndarray:
+    """Where the walk jumps to: sentences early in their document (news puts the gist
+    first) and, for a topic, the sentences that resemble it."""
+    if relevant is None:
+        return lead
+    return lead * np.clip(vectors @ relevant, 0.0, None) ** TOPIC_SHARPNESS
+
+
+def lexrank(vectors: np.ndarray, bias: np.ndarray | None = None) -> np.ndarray:
+    """Continuous LexRank: the stationary distribution of a walk that moves from a sentence
+    to another in proportion to their (non-negative) cosine similarity, and jumps with
+    probability `DAMPING` to a random sentence (or one drawn by ``bias``)."""
+    n = len(vectors)
+    if n == 1:
+        return np.ones(1)
+    similarity = np.clip(vectors @ vectors.T, 0.0, None)
+    np.fill_diagonal(similarity, 0.0)
+    rows = similarity.sum(axis=1, keepdims=True)
+    walk = np.divide(similarity, rows, out=np.full_like(similarity, 1.0 / n), where=rows > 0)
+    jump = np.full(n, 1.0 / n) if bias is None or bias.sum() <= 0 else bias / bias.sum()
+    p = np.full(n, 1.0 / n)
+    for _ in range(ITERATIONS):
+        p = DAMPING * jump + (1 - DAMPING) * (walk.T @ p)
+    return p
+
+
+def _pick(pool: list, vectors: np.ndarray, scores: np.ndarray, single: bool) -> list[list]:
+    """The most central sentences, best first, at most `PER_DOCUMENT` of one document (unless
+    summarising one), each with the near-duplicates from other documents that it stands for."""
+    limit = DOCUMENT_SENTENCES if single else CORPUS_SENTENCES
+    groups: list[list] = []
+    heads: list[int] = []
+    per_document: dict[str, int] = {}
+    for k in np.argsort(-scores, kind="stable"):
+        span = pool[k][0]
+        same = [g for g, h in enumerate(heads) if float(vectors[h] @ vectors[k]) >= SAME_MEANING]
+        if same:
+            group = groups[same[0]]
+            if all(s.source != span.source for s in group):
+                group.append(span)  # another article says the same: cited beside it
+            continue
+        if len(groups) >= limit or (not single and per_document.get(span.source, 0) >= PER_DOCUMENT):
+            continue
+        groups.append([span])
+        heads.append(int(k))
+        per_document[span.source] = per_document.get(span.source, 0) + 1
+    return groups
+
+
+#: Dimensions of the word-count vectors used when no encoder is given.
+_HASHED_DIMENSIONS = 4096
+
+
+def word_vectors(texts: list[str]) -> np.ndarray:
+    """Bag-of-words vectors (content words hashed into `_HASHED_DIMENSIONS` counts): what
+    summaries compare sentences by when the answerer has no encoder (tests, tools)."""
+    from qa.conversation import content_words
+    import zlib
+
+    out = np.zeros((len(texts), _HASHED_DIMENSIONS), dtype=np.float32)
+    for row, text in enumerate(texts):
+        for word in content_words(text):
+            out[row, zlib.crc32(word.encode("utf-8")) % _HASHED_DIMENSIONS] += 1.0
+    return out
