@@ -145,7 +145,10 @@ class ReaderAnswerer:
             readings = [r for r in readings if passes[r.passage.source]]
         best = readings[0] if readings else None
         confidence = round(best.score, 4) if best else None
-        if best is None or best.score < self.thresholds.answer:
+        threshold = self.thresholds.answer
+        if kind == SENTENCES:
+            threshold += sentence_answers.ABOVE_ANSWER_THRESHOLD
+        if best is None or best.score < threshold:
             return Answer(
                 question=question, text=ABSTAIN_TEXT, short=None, citations=[], abstained=True,
                 related=shown[:MAX_RELATED], passages=shown, query=question, confidence=confidence, kind=kind,
