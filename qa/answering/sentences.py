@@ -40,9 +40,11 @@ OTHER_MARGIN = 8.0
 #: or "what did X say" question shares many words with the sentences about its subject, so
 #: its readings score high by support alone even when no sentence gives the reason. Chosen on
 #: the calibration splits' sentence questions (seeds dev 18, NYT calibration 9; threshold
-#: 1.5 + this): 6 abstains on 3 of dev's 5 unanswerable ones (their best readings 5.1-7.2)
-#: and on no answerable one of either split (the lowest 7.6).
-ABOVE_ANSWER_THRESHOLD = 6.0
+#: 1.5 + this): their unanswerable ones' best readings score 5.1, 5.7, 7.2, 8.9 and 9.6, the
+#: answerable ones' 7.6 and up; the issue's own example ("Why are relations between India and
+#: the United States strained?", answered by the doubled tariffs) scores 7.3. 5 abstains on
+#: two unanswerable questions and on no answerable one.
+ABOVE_ANSWER_THRESHOLD = 5.0
 #: Two quoted sentences sharing this share of their words say the same thing: one is enough.
 SAME_WORDS = 0.6
 
