@@ -192,9 +192,12 @@ class Summarizer:
         scores = lexrank(vectors, _bias(vectors, relevant, np.array(prior)))
         pool = [(span, v) for span, v in zip(pool, vectors)]
         picked = _pick(pool, vectors, scores, single=len(sources) == 1)
-        return self._answer(question, picked, shown)
+        weight = {(span.source, span.start): float(c) for (span, _), c in zip(pool, scores / max(float(scores.max()), 1e-12))}
+        return self._answer(question, picked, shown, weight)
 
-    def _answer(self, question: str, picked: list[list], shown: list[Citation]) -> Answer:
+    def _answer(self, question: str, picked: list[list], shown: list[Citation], weight: dict) -> Answer:
+        """The picked sentences in document order, each with its markers; a citation's score is
+        its sentence's centrality (1.0 for the most central)."""
         position = {}
         for source, spans in self.sentences.items():
             for n, s in enumerate(spans):
@@ -205,7 +208,10 @@ class Summarizer:
             markers = []
             for s in group:
                 citations.append(
-                    Citation(source=s.source, start=s.start, end=s.end, text=self.texts[s.source][s.start : s.end], score=0.0)
+                    Citation(
+                        source=s.source, start=s.start, end=s.end, text=self.texts[s.source][s.start : s.end],
+                        score=round(weight.get((s.source, s.start), 0.0), 4),
+                    )
                 )
                 markers.append(f"[{len(citations)}]")
             parts.append(f"{citations[-len(group)].text} {' '.join(markers)}")
