@@ -179,6 +179,7 @@ def cmd_index(args: argparse.Namespace) -> int:
             f"{manifest['query_encoder']['kind']}."
         )
         _print_skipped(list(scan.skipped) + manifest.get("skipped", []))
+        _print_furniture(store.load())
         return EXIT_OK
     from qa.embedding import load_embedder
 
@@ -200,6 +201,7 @@ def _build(settings, store, scan, embedder, reuse: bool = True) -> None:
         f"{counts['documents_reused']} unchanged) with {settings.model} in {m['build_seconds']}s."
     )
     _print_skipped(list(scan.skipped) + index.skipped)
+    _print_furniture(index)
     if settings.store:
         _publish(index, settings.store)
 
@@ -241,6 +243,19 @@ def _publish(index, uri: str) -> None:
 
 def _documents(n: int) -> str:
     return f"{n} document{'s' if n != 1 else ''}"
+
+
+def _print_furniture(index) -> None:
+    """Per document, the page furniture (ads, link teasers, embedded posts...) left out of
+    what is indexed and cited."""
+    from qa.corpus.furniture import dropped_by_document
+
+    dropped = dropped_by_document(index.articles, index.sentences)
+    total = sum(chars for _, chars in dropped.values())
+    print(f"Page furniture left out: {total:,} characters in {sum(1 for p, _ in dropped.values() if p)} of {_documents(len(dropped))}.")
+    for source, (pieces, chars) in dropped.items():
+        if pieces:
+            print(f"  {source}: {pieces} piece{'s' if pieces != 1 else ''}, {chars:,} characters")
 
 
 def _print_skipped(messages: list[str]) -> None:

@@ -12,7 +12,7 @@ import logging
 import threading
 from concurrent.futures import Future, ThreadPoolExecutor
 from copy import copy
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import Callable
 
 from qa.config import Settings
@@ -40,6 +40,8 @@ class _Serving:
     index: object
     retriever: object
     answerer: object
+    #: Page furniture left out per document, worked out when first shown.
+    furniture: dict = field(default_factory=dict)
 
 
 class QAEngine:
@@ -192,7 +194,7 @@ class QAEngine:
         reader = self._reader
         texts = {source: article.text for source, article in index.articles.items()}
         thresholds = self._answerer.thresholds if self._answerer is not None else reader_thresholds(reader)
-        return ReaderAnswerer(reader, texts, index.sentences, thresholds)
+        return ReaderAnswerer(reader, texts, index.sentences, thresholds, embed=self._encoder.embed)
 
     def _question_encoder(self, index):
         from qa.encoder import OnnxEncoder, SentenceTransformerEncoder
@@ -291,6 +293,18 @@ class QAEngine:
     def passage_count(self) -> int:
         self.load()
         return len(self._index.chunks)
+
+    @property
+    def furniture_dropped(self) -> dict[str, tuple[int, int]]:
+        """Per document, the page furniture left out of what is searched and cited: (pieces,
+        characters) (`qa.corpus.furniture.dropped`)."""
+        self.load()
+        from qa.corpus.furniture import dropped_by_document
+
+        serving = self._serving
+        if not serving.furniture:  # filled once per corpus (two threads may both: the same values)
+            serving.furniture.update(dropped_by_document(serving.index.articles, serving.index.sentences))
+        return dict(serving.furniture)
 
     @property
     def skipped(self) -> list[str]:

@@ -79,6 +79,10 @@ class Answer:
     #: How sure the reader is of its best span: its score over the no-answer score (the
     #: answer is given when this clears the calibrated threshold). None when nothing was read.
     confidence: float | None = None
+    #: The kind of answer the question asked for (`qa.answering.kinds`): "span" (a figure, a
+    #: name), "list", "sentences" (an explanation, what someone said: ``text`` is the cited
+    #: sentences) or "summary" (the central sentences of the matching documents, each cited).
+    kind: str = "span"
 
     def to_dict(self) -> dict:
         return asdict(self)

@@ -308,3 +308,25 @@ class _Loaded:
 
     def load(self):
         return self.engine
+
+
+def test_sentence_answer_reads_as_one_paragraph_with_its_markers():
+    a = Citation("a.txt", 0, 40, "The talks came at a time of\ngrowing strain.", 1.0, 27, 41)
+    b = Citation("b.txt", 0, 30, "Tariffs were doubled in August.", 1.0)
+    answer = Answer("Why?", f"{a.text} [1] {b.text} [2]", "growing strain", [a, b], False, kind="sentences")
+    message = render.answer_message(answer)
+    assert "\n" not in message  # the article's line break is for the citation, not the reading
+    assert "**growing strain**. <sup>[1]</sup> Tariffs were doubled in August. <sup>[2]</sup>" in message
+
+
+def test_summary_says_how_many_documents_and_keeps_every_marker():
+    cites = [Citation(f"{n}.txt", 0, 10, f"Point {n} was made.", 0.0) for n in range(3)]
+    text = "Point 0 was made. [1] [2] Point 2 was made. [3]"
+    message = render.answer_message(Answer("Summarize", text, None, cites, False, kind="summary"))
+    assert message.startswith("_The main points of 3 documents:_")
+    assert message.count("<sup>") == 3
+
+
+def test_about_shows_the_furniture_left_out_of_each_document(articles):
+    html = render.about_html(articles, 57, furniture={articles[0].source: (3, 120)})
+    assert "3 pieces of page furniture (120 characters)" in html

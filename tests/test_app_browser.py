@@ -88,3 +88,42 @@ def test_unanswerable_question_shows_the_articles_dont_say(page):
     expect(page.locator("#qa-chat .qa-abstain").last).to_be_visible(timeout=REPLY_TIMEOUT_MS)
     expect(page.locator("#qa-sources")).to_contain_text("Related passages (not evidence)")
     page.screenshot(path=str(ARTIFACTS / "abstained.png"), full_page=True)
+
+
+def test_why_question_gets_cited_sentences_as_a_paragraph(page):
+    """A sentence answer: the quoted sentences read as one paragraph, each with its marker,
+    one source card per marker."""
+    from playwright.sync_api import expect
+
+    box = page.locator("#qa-question textarea")
+    box.fill("Why are relations between India and the United States strained?")
+    box.press("Enter")
+
+    sources = page.locator("#qa-sources")
+    expect(sources.locator(".qa-question")).to_have_text(
+        "Why are relations between India and the United States strained?", timeout=REPLY_TIMEOUT_MS
+    )
+    reply = page.locator("#qa-chat .message").last  # gradio's bot bubble
+    expect(reply).to_contain_text("tariffs")
+    markers = reply.locator("sup")
+    cards = sources.locator(".qa-card")
+    assert markers.count() >= 1 and markers.count() == cards.count()
+    assert "\u2014" not in reply.inner_text()  # no "span — sentence" form: the sentences themselves
+    page.screenshot(path=str(ARTIFACTS / "sentences.png"), full_page=True)
+
+
+def test_summary_request_gets_the_main_points_of_several_documents(page):
+    from playwright.sync_api import expect
+
+    box = page.locator("#qa-question textarea")
+    box.fill("Summarize the documents")
+    box.press("Enter")
+
+    sources = page.locator("#qa-sources")
+    expect(sources.locator(".qa-question")).to_have_text("Summarize the documents", timeout=REPLY_TIMEOUT_MS)
+    reply = page.locator("#qa-chat .message").last
+    expect(reply).to_contain_text("The main points of")
+    files = {f.strip() for f in sources.locator(".qa-file").all_inner_texts()}
+    assert len(files) >= 3, files
+    assert reply.locator("sup").count() == sources.locator(".qa-card").count()
+    page.screenshot(path=str(ARTIFACTS / "summary.png"), full_page=True)

@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 from qa.corpus.chunking import chunk_spans, sentence_spans
 from qa.config import DEFAULT_CHUNK_MAX_CHARS, DEFAULT_CHUNK_OVERLAP_SENTENCES
 from qa.corpus import load_corpus, parse_article
+from qa.corpus.furniture import find as find_furniture
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 HEADER = " date 2025-08-21 "
@@ -68,7 +69,14 @@ def check_sentences(text: str):
     covered = set()
     for span in spans:
         covered.update(range(span.start, span.end))
-    dropped = [i for i, ch in enumerate(text) if i >= article.body_start and not ch.isspace() and i not in covered]
+    furniture = set()
+    for start, end, _kind in find_furniture(text, article.body_start):
+        furniture.update(range(start, end))
+    assert not covered & furniture, "no sentence holds page furniture"
+    dropped = [
+        i for i, ch in enumerate(text)
+        if i >= article.body_start and not ch.isspace() and i not in covered and i not in furniture
+    ]
     assert not dropped, f"characters of the body outside every sentence: {[text[i] for i in dropped]}"
     return article, spans
 
@@ -101,8 +109,11 @@ def test_chunks_are_runs_of_whole_sentences_within_max_chars(text, max_chars, ov
         assert chunk_text == chunk_text.strip()
         assert len(chunk_text) <= max_chars or len(members) == 1, "only a lone long sentence may exceed max_chars"
         nxt = members[-1] + 1
-        if nxt < len(sentences):
+        if nxt < len(sentences) and sentences[nxt].block == first.block:
             assert sentences[nxt].end - span.start > max_chars, "chunks are filled greedily"
+        assert not any(
+            s < span.end and span.start < e for s, e, _ in find_furniture(text, article.body_start)
+        ), "no chunk runs across page furniture"
         if previous is not None:
             assert members[0] > previous[0], "every chunk moves forward"
             assert members[0] <= previous[-1] + 1, "no sentence is skipped between chunks"
@@ -175,11 +186,14 @@ def _occurrences(text: str, needle: str) -> list[int]:
     return found
 
 
-@pytest.mark.parametrize("needle", ["S. Jaishankar", "U.S.", "Dr S Jaishankar", "pic.twitter.com", "North\u2011South"])
+@pytest.mark.parametrize("needle", ["S. Jaishankar", "U.S.", "North\u2011South"])
 def test_abbreviations_in_the_corpus_sit_inside_one_sentence(corpus, corpus_sentences, needle):
     hits = 0
     for name, article in corpus.items():
+        furniture = find_furniture(article.text, article.body_start)
         for at in _occurrences(article.text, needle):
+            if any(s <= at < e for s, e, _ in furniture):
+                continue  # page furniture is in no sentence
             hits += 1
             assert any(s.start <= at and at + len(needle) <= s.end for s in corpus_sentences[name]), (
                 f"{needle!r} at {name}:{at} is split across sentences"
@@ -198,6 +212,16 @@ def test_the_recruitment_sentence_is_one_sentence(corpus, corpus_sentences):
         "According to the external affairs ministry, 126 Indians were recruited by the Russian military, "
         "and 12 were killed while fighting on the frontlines of the conflict in Ukraine."
     )
+
+
+@pytest.mark.parametrize("furniture", ["pic.twitter.com", "Advertisement", "Also Read:", "(@ANI)", "(AP)"])
+def test_no_corpus_sentence_holds_page_furniture(corpus, corpus_sentences, furniture):
+    hits = 0
+    for name, article in corpus.items():
+        hits += article.text.count(furniture)
+        for s in corpus_sentences[name]:
+            assert furniture not in article.text[s.start : s.end], f"{name}: {article.text[s.start : s.end]!r}"
+    assert hits, f"{furniture!r} should occur in the corpus"
 
 
 def test_no_corpus_sentence_covers_a_date_header(corpus, corpus_sentences):

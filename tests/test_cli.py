@@ -143,6 +143,8 @@ def test_index_builds_reports_and_status_follows_the_seeds(capsys, tmp_path, sma
     assert code == EXIT_OK
     assert "is up to date" in out and "from 1 document," in out
     assert "flat vector search, questions embedded by onnx" in out
+    # The article's photo caption and two "Also Read" teasers, left out of what is indexed.
+    assert re.search(rf"Page furniture left out: [\d,]+ characters in 1 of 1 document\.\n  {RECRUITED}: 3 pieces, [\d,]+ characters", out), out
 
     seed = small_seeds / RECRUITED
     seed.write_text(seed.read_text(encoding="utf-8") + "\nOne more line.\n", encoding="utf-8")

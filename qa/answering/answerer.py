@@ -15,11 +15,14 @@ give different figures").
 from __future__ import annotations
 
 import bisect
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Sequence
 
+from qa.answering import sentences as sentence_answers
 from qa.answering.checks import ArticleTerms, missing_terms, shares_no_word
 from qa.answering.evidence import support, wanted
+from qa.answering.kinds import SENTENCES, SUMMARY, answer_kind
+from qa.answering.summary import Summarizer, word_vectors
 from qa.answering.reader import Reader, Span
 from qa.answering.values import comparable_figures, same_answer
 from qa.corpus.chunking import Span as TextSpan
@@ -104,11 +107,16 @@ class ReaderAnswerer:
     """Builds an `Answer` from a question and retrieved passages.
 
     ``texts`` maps a source to its full text; ``sentences`` are the corpus's sentence spans
-    (what a citation quotes).
+    (what a citation quotes); ``embed`` maps texts to vectors for summaries (the question
+    encoder's; without it, word-count vectors).
+
+    The kind of answer follows the question (`qa.answering.kinds`): a span or a list (this
+    module), sentences (`qa.answering.sentences`) or a summary (`qa.answering.summary`).
     """
 
     def __init__(
-        self, reader: Reader, texts: dict[str, str], sentences: Sequence[TextSpan], thresholds: Thresholds | None = None
+        self, reader: Reader, texts: dict[str, str], sentences: Sequence[TextSpan], thresholds: Thresholds | None = None,
+        embed=None,
     ) -> None:
         self.reader = reader
         self.texts = texts
@@ -122,11 +130,17 @@ class ReaderAnswerer:
         for source, spans in self._sentences.items():
             spans.sort(key=lambda s: s.start)
             self._starts[source] = [s.start for s in spans]
+        self.summarizer = Summarizer(texts, self._sentences, embed or word_vectors)
 
     def answer(self, question: str, passages: Sequence[Passage], query: str | None = None) -> Answer:
         """The answer to ``question`` from ``passages`` (best first); ``query`` is what was
         searched for (the question with its follow-up context), when it differs."""
         shown = [self._passage_citation(p) for p in passages]
+        kind = answer_kind(question)
+        if kind == SUMMARY:
+            summary = self.summarizer.summarize(question, passages, shown)
+            if summary is not None:
+                return summary
         readings = self.read(question, passages)
         if USE_TERMS_CHECK:
             passes = {
@@ -136,12 +150,17 @@ class ReaderAnswerer:
             readings = [r for r in readings if passes[r.passage.source]]
         best = readings[0] if readings else None
         confidence = round(best.score, 4) if best else None
-        if best is None or best.score < self.thresholds.answer:
+        threshold = self.thresholds.answer
+        if kind == SENTENCES:
+            threshold += sentence_answers.ABOVE_ANSWER_THRESHOLD
+        if best is None or best.score < threshold:
             return Answer(
                 question=question, text=ABSTAIN_TEXT, short=None, citations=[], abstained=True,
-                related=shown[:MAX_RELATED], passages=shown, query=question, confidence=confidence,
+                related=shown[:MAX_RELATED], passages=shown, query=question, confidence=confidence, kind=kind,
             )
-        return self._answer(question, best, readings, shown)
+        if kind == SENTENCES:
+            return sentence_answers.compose(self, question, best, readings, shown)
+        return replace(self._answer(question, best, readings, shown), kind=kind)
 
     def read(self, question: str, passages: Sequence[Passage]) -> list[_Reading]:
         """Readings of the first passages, and of more when none is confident; best first."""
@@ -213,6 +232,16 @@ class ReaderAnswerer:
             source=source, start=start, end=end, text=self._text(source, start, end),
             score=round(reading.score, 4), answer_start=reading.start, answer_end=reading.end,
         )
+
+    def sentences_of(self, source: str) -> list[TextSpan]:
+        """``source``'s sentences, in order."""
+        return self._sentences.get(source, [])
+
+    def sentence_index(self, source: str, at: int) -> int | None:
+        """The index (into `sentences_of`) of the sentence holding character ``at``, else of
+        the last one before it; None before the first."""
+        i = bisect.bisect_right(self._starts.get(source, []), at) - 1
+        return i if i >= 0 else None
 
     def sentence_text(self, source: str, start: int, end: int) -> str:
         """The sentence or sentences of ``source`` holding characters ``start:end``, whole."""

@@ -7,6 +7,8 @@ pdf, docx), and what the corpus says about itself.
 - `folder`: a corpus folder: scanning, reading, adding and removing documents.
 - `description`: the chat's title, description and examples (``corpus.toml``).
 - `chunking`: sentences and chunks of a document, as character spans into its text.
+- `furniture`: page furniture (ads, link teasers, embedded posts, headings...) that no
+  sentence or chunk holds, found by rules kept as data (`furniture_rules.json`).
 """
 
 from qa.corpus.documents import TITLE_MAX_CHARS, Article, corpus_hash, parse_article

@@ -3,13 +3,16 @@
 A *sentence* is the unit an answer cites; a *chunk* is a run of whole
 sentences (at most ``max_chars`` long) that retrieval ranks. Both are spans
 ``(start, end)`` into `Article.text`, so ``text[start:end]`` is always the
-passage itself, never a cleaned copy.
+passage itself, never a cleaned copy. Page furniture (`qa.corpus.furniture`:
+"Advertisement", link teasers, embedded posts, headings...) is in no sentence, and
+no chunk runs across it, so it is neither indexed nor cited.
 """
 
 from __future__ import annotations
 
+import bisect
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 from qa.corpus.documents import Article
 
@@ -30,6 +33,9 @@ class Span:
     source: str
     start: int
     end: int
+    #: Sentences of one block follow each other with no furniture between them: a chunk
+    #: never joins two blocks.
+    block: int = field(default=0, compare=False)
 
 
 def _is_real_boundary(line: str, punct_end: int) -> bool:
@@ -51,26 +57,47 @@ def _is_real_boundary(line: str, punct_end: int) -> bool:
 
 
 def sentence_spans(article: Article) -> list[Span]:
-    """The article's sentences, in order, whitespace trimmed, metadata header skipped.
+    """The article's sentences, in order, whitespace trimmed, metadata header and page
+    furniture skipped.
 
     Lines are never joined: a headline or a line without final punctuation
     is a sentence of its own.
     """
+    from qa.corpus import furniture
+
     text = article.text
+    found = article.furniture
+    if found is None:
+        found = furniture.find(text, article.body_start, article.page_starts)
+    cuts = sorted((s, e) for s, e, _ in found)
+    cut_ends = [e for _, e in cuts]
     spans: list[Span] = []
     for line in re.finditer(r"[^\n]+", text):
-        line_start = line.start()
         if line.end() <= article.body_start:
             continue
-        body = line.group(0)
-        offset = max(0, article.body_start - line_start)
-        pieces_start = offset
-        for match in _BOUNDARY.finditer(body, offset):
-            if _is_real_boundary(body, match.end()):
-                spans.append(_trimmed(article.source, text, line_start + pieces_start, line_start + match.end()))
-                pieces_start = match.end()
-        spans.append(_trimmed(article.source, text, line_start + pieces_start, line.end()))
-    return [s for s in spans if s.end > s.start]
+        for start, end in _pieces(line.end(), max(line.start(), article.body_start), cuts):
+            body = text[line.start() : end]
+            pieces_start = start - line.start()
+            for match in _BOUNDARY.finditer(body, pieces_start):
+                if _is_real_boundary(body, match.end()):
+                    spans.append(_trimmed(article.source, text, line.start() + pieces_start, line.start() + match.end()))
+                    pieces_start = match.end()
+            spans.append(_trimmed(article.source, text, line.start() + pieces_start, end))
+    # A sentence's block: how much furniture precedes it (a chunk never joins two blocks).
+    return [Span(s.source, s.start, s.end, bisect.bisect_right(cut_ends, s.start)) for s in spans if s.end > s.start]
+
+
+def _pieces(line_end: int, start: int, cuts: list[tuple[int, int]]):
+    """The parts ``(start, end)`` of a line outside the furniture spans ``cuts``."""
+    at = start
+    for cut_start, cut_end in cuts:
+        if cut_end <= at or cut_start >= line_end:
+            continue
+        if cut_start > at:
+            yield at, cut_start
+        at = max(at, cut_end)
+    if at < line_end:
+        yield at, line_end
 
 
 def _trimmed(source: str, text: str, start: int, end: int) -> Span:
@@ -85,20 +112,25 @@ def chunk_spans(sentences: list[Span], max_chars: int, overlap: int) -> list[tup
     """Group consecutive sentences of one article into chunks of at most ``max_chars``.
 
     Returns each chunk's span and the indices (into ``sentences``) it holds.
-    The last ``overlap`` sentences of a chunk open the next one. A sentence
-    longer than ``max_chars`` becomes a chunk by itself.
+    The last ``overlap`` sentences of a chunk open the next one, unless page furniture
+    separates them (a chunk never runs across it). A sentence longer than ``max_chars``
+    becomes a chunk by itself.
     """
     chunks: list[tuple[Span, list[int]]] = []
     i = 0
     while i < len(sentences):
         members = [i]
         j = i + 1
-        while j < len(sentences) and sentences[j].end - sentences[i].start <= max_chars:
+        while (
+            j < len(sentences)
+            and sentences[j].end - sentences[i].start <= max_chars
+            and sentences[j].block == sentences[i].block
+        ):
             members.append(j)
             j += 1
         first, last = sentences[members[0]], sentences[members[-1]]
-        chunks.append((Span(first.source, first.start, last.end), members))
+        chunks.append((Span(first.source, first.start, last.end, first.block), members))
         if j >= len(sentences):
             break
-        i = max(j - overlap, i + 1)
+        i = j if sentences[j].block != sentences[i].block else max(j - overlap, i + 1)
     return chunks

@@ -41,6 +41,9 @@ class Article:
     sha256: str = ""
     #: A title the format states (HTML <title>, PDF or DOCX properties), if any.
     stated_title: str | None = None
+    #: Page furniture (`qa.corpus.furniture`): ``(start, end, kind)`` spans that no sentence or
+    #: chunk includes. None: not looked for yet (the chunker then applies the shipped rules).
+    furniture: tuple[tuple[int, int, str], ...] | None = None
 
     def __post_init__(self) -> None:
         if not self.sha256:

@@ -32,6 +32,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path, PurePosixPath
 
+from qa.corpus import furniture
 from qa.corpus.documents import Article
 from qa.corpus.formats import MAX_BYTES, kind_of, read_document, supported_suffixes
 from qa.errors import CorpusError, DocumentError
@@ -74,7 +75,8 @@ class SourceFile:
         if self.root is not None:
             _check_inside(self.root, self.path, name)
         data = read_bounded(self.path, MAX_BYTES[self.kind], name, self.kind)
-        return read_document(self.source, data, path_for_messages=name)
+        article = read_document(self.source, data, path_for_messages=name)
+        return furniture.marked(article, furniture.rules_for(self.path.parents[len(PurePosixPath(self.source).parts) - 1]))
 
 
 @dataclass

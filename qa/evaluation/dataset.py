@@ -63,6 +63,9 @@ _REQUIRED_FIELDS = {
 }
 _OPTIONAL_FIELDS = {"notes": str}
 _EVIDENCE_FIELDS = {"source": str, "start": int, "end": int, "text": str}
+#: ``key``: for a summary question, the key point the sentence states; sentences of several
+#: articles stating the same point share a key, and the point counts once.
+_EVIDENCE_OPTIONAL = {"key": str}
 _TURN_FIELDS = {"role": str, "content": str}
 
 
@@ -78,6 +81,7 @@ class Evidence:
     start: int
     end: int
     text: str
+    key: str = ""
 
 
 @dataclass
@@ -97,7 +101,11 @@ class EvalQuestion:
 
     def to_json(self) -> str:
         """The record as one JSON line (non-ASCII kept as-is)."""
-        return json.dumps(asdict(self), ensure_ascii=False)
+        record = asdict(self)
+        for ev in record["evidence"]:
+            if not ev["key"]:
+                del ev["key"]  # only summary questions' evidence has keys
+        return json.dumps(record, ensure_ascii=False)
 
 
 # --- loading -----------------------------------------------------------------
@@ -181,7 +189,7 @@ def _parse_record(record: object) -> EvalQuestion:
         raise ValueError("record field 'answers' must be a list of strings")
     history = [_check_fields(t, _TURN_FIELDS, {}, "history turn") for t in rec["history"]]
     evidence = [
-        Evidence(**_check_fields(e, _EVIDENCE_FIELDS, {}, "evidence")) for e in rec["evidence"]
+        Evidence(**_check_fields(e, _EVIDENCE_FIELDS, _EVIDENCE_OPTIONAL, "evidence")) for e in rec["evidence"]
     ]
     return EvalQuestion(
         id=rec["id"],
@@ -249,8 +257,15 @@ def _question_problems(q: EvalQuestion, articles: _Articles, suite: Suite) -> li
         q.category in suite.unanswerable_categories
     ):
         problems.append(f"answerable={q.answerable} contradicts category {q.category!r}")
+    if q.category in suite.summary_categories:
+        if q.answers:
+            problems.append("a summary question has no short answers; its evidence holds the key sentences")
+        if not q.evidence or not all(ev.key for ev in q.evidence):
+            problems.append("a summary question needs key sentences as evidence, each with its key")
+    elif any(ev.key for ev in q.evidence):
+        problems.append("only a summary question's evidence has keys")
     if q.answerable:
-        if not q.answers:
+        if not q.answers and q.category not in suite.summary_categories:
             problems.append("answerable but has no answers")
         if any(not a.strip() for a in q.answers):
             problems.append("an answer is empty")
@@ -298,7 +313,7 @@ class _Articles:
         if not ev.text:
             return [f"{where}: empty evidence text"]
         if 0 <= ev.start <= ev.end <= len(text) and text[ev.start : ev.end] == ev.text:
-            return []
+            return self._furniture_problems(ev, text, where)
         found = find_all(text, ev.text)
         if len(found) == 1:
             fix = f'set "start": {found[0]}, "end": {found[0] + len(ev.text)}'
@@ -307,6 +322,18 @@ class _Articles:
         else:
             fix = "the text does not occur in the article; copy it verbatim"
         return [f"{where}: offsets do not reproduce the evidence text; {fix}"]
+
+
+    def _furniture_problems(self, ev: Evidence, text: str, where: str) -> list[str]:
+        """Evidence in page furniture could never be cited (`qa.corpus.furniture`)."""
+        from qa.corpus.documents import parse_article
+        from qa.corpus.furniture import find, rules_for
+
+        header = parse_article(ev.source, text).body_start
+        for start, end, kind in find(text, header, rules=rules_for(self.seeds_dir)):
+            if start < ev.end and ev.start < end:
+                return [f"{where}: lies in page furniture ({kind}: {text[start:end][:60]!r}), which is never cited; quote the article's own sentence"]
+        return []
 
 
 def find_all(text: str, needle: str) -> list[int]:

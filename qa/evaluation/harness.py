@@ -29,7 +29,20 @@ FALSE_ABSTENTION = "false abstention"
 NO_CITATION = "no citation"
 UNSUPPORTED = "citation does not support"
 INVALID_OFFSETS = "invalid citation offsets"
+NO_EVIDENCE_CITED = "no gold evidence sentence cited"
+SUMMARY_BELOW_BASELINE = "summary covers fewer key points than the first sentences"
+TOO_FEW_DOCUMENTS = "summary cites too few documents"
+CITES_FURNITURE = "cites page furniture"
 ERROR_PREFIX = "error: "
+
+#: Categories answered with sentences and scored by the gold evidence they cite, and the
+#: summary categories, scored by key points (`qa.evaluation.suites.Suite`); neither enters
+#: the span figures (EM, F1, NoAns...).
+EXPLAIN_CATEGORIES = ("explain",)
+SUMMARY_CATEGORIES = ("summary",)
+#: A summary of several documents should quote at least this many of them (fewer when the
+#: gold key points come from fewer).
+MIN_SUMMARY_DOCUMENTS = 3
 
 _CITATION_MARKER = re.compile(r"\s*\[\d+\]")
 
@@ -67,7 +80,24 @@ class QuestionResult:
     citation_precision: float | None = None
     #: 1-based rank of the first relevant passage; None when missed or not applicable.
     retrieval_rank: int | None = None
+    #: The kind of answer the question asks for (`qa.answering.kinds`), and the one given.
+    question_kind: str = ""
+    kind: str = ""
+    #: Explain questions: a citation holds a whole gold evidence sentence.
+    evidence_cited: bool | None = None
+    #: Summary questions: share of gold key points cited, the same for the first sentence of
+    #: each document the key points come from (the baseline), and documents cited.
+    key_coverage: float | None = None
+    baseline_coverage: float | None = None
+    documents_cited: int | None = None
+    #: Citations that overlap page furniture (`qa.corpus.furniture`): should be none.
+    furniture_citations: int = 0
     failures: list[str] = field(default_factory=list)
+
+    @property
+    def open_ended(self) -> bool:
+        """An explain or summary question: not scored as a span."""
+        return self.category in EXPLAIN_CATEGORIES + SUMMARY_CATEGORIES
 
     @property
     def passed(self) -> bool:
@@ -123,6 +153,15 @@ class Summary:
     citation_precision: float | None
     retrieval: metrics.RetrievalFigures | None
     latency: metrics.LatencyFigures | None
+    #: Explain questions: share with a whole gold evidence sentence cited (None: no such question).
+    evidence_cited: float | None = None
+    #: Summary questions: mean share of key points cited, the first-sentence baseline's, and
+    #: mean documents cited.
+    key_coverage: float | None = None
+    baseline_coverage: float | None = None
+    documents_cited: float | None = None
+    #: Citations of page furniture, over every question.
+    furniture_citations: int = 0
 
     def to_dict(self) -> dict:
         return asdict(self)
@@ -139,6 +178,9 @@ class EvalRun:
     by_category: dict[str, Summary]
     warmup_errors: list[str]
     duration_s: float
+    #: By the kind of answer the question asks for (span, list, sentences, summary): how
+    #: "why" and "how" questions do, in a suite without an explain category too.
+    by_kind: dict[str, Summary] = field(default_factory=dict)
 
     @property
     def failures(self) -> list[QuestionResult]:
@@ -152,6 +194,7 @@ class EvalRun:
             "overall": self.overall.to_dict(),
             "by_split": {k: s.to_dict() for k, s in self.by_split.items()},
             "by_category": {k: s.to_dict() for k, s in self.by_category.items()},
+            "by_kind": {k: s.to_dict() for k, s in self.by_kind.items()},
         }
         if with_results:
             out["results"] = [r.to_dict() for r in self.results]
@@ -164,12 +207,27 @@ class SourceTexts:
     def __init__(self, seeds_dir: Path) -> None:
         self.seeds_dir = Path(seeds_dir)
         self._cache: dict[str, str | None] = {}
+        self._furniture: dict[str, list] = {}
 
     def get(self, source: str) -> str | None:
         if source not in self._cache:
             path = self.seeds_dir / source
             self._cache[source] = path.read_text(encoding="utf-8") if path.is_file() else None
         return self._cache[source]
+
+    def furniture(self, source: str) -> list[tuple[int, int, str]]:
+        """The page furniture of a plain-text document (`qa.corpus.furniture`), found as the
+        index finds it; [] for other formats (their cited text is extracted, not the file)."""
+        if source not in self._furniture:
+            from qa.corpus.documents import parse_article
+            from qa.corpus.furniture import find, rules_for
+
+            text = self.get(source)
+            found = []
+            if text is not None and source.endswith((".txt", ".md", ".markdown")):
+                found = find(text, parse_article(source, text).body_start, rules=rules_for(self.seeds_dir))
+            self._furniture[source] = found
+        return self._furniture[source]
 
 
 def _citation_is_valid(c: Citation, texts: SourceTexts) -> bool:
@@ -187,20 +245,32 @@ def _citation_is_valid(c: Citation, texts: SourceTexts) -> bool:
 
 
 def _new_result(q: EvalQuestion) -> QuestionResult:
+    from qa.answering.kinds import answer_kind
+
     return QuestionResult(
         id=q.id, split=q.split, category=q.category, difficulty=q.difficulty,
         question=q.question, history=list(q.history), answerable=q.answerable,
-        expected=list(q.answers), evidence=list(q.evidence),
+        expected=list(q.answers), evidence=list(q.evidence), question_kind=answer_kind(q.question),
     )
 
 
-def score(result: QuestionResult, answer: Answer, texts: SourceTexts) -> QuestionResult:
-    """Fill ``result`` from ``answer``: scores, citation checks, retrieval rank and failure reasons."""
+def score(
+    result: QuestionResult, answer: Answer, texts: SourceTexts, first_sentences: dict[str, Citation] | None = None,
+) -> QuestionResult:
+    """Fill ``result`` from ``answer``: scores, citation checks, retrieval rank and failure
+    reasons. ``first_sentences`` (each document's first sentence) scores the summary baseline."""
     result.short, result.reply, result.abstained = answer.short, answer.text, answer.abstained
     result.citations, result.passages = list(answer.citations), list(answer.passages)
     result.query, result.alternatives = answer.query, list(answer.alternatives)
     result.confidence = answer.confidence
+    result.kind = getattr(answer, "kind", "")
     result.invalid_citations = sum(not _citation_is_valid(c, texts) for c in result.citations)
+    result.furniture_citations = sum(
+        any(s < c.end and c.start < e for s, e, _ in texts.furniture(c.source)) for c in result.citations
+    )
+    if result.category in EXPLAIN_CATEGORIES + SUMMARY_CATEGORIES:
+        _score_open(result, first_sentences)
+        return result
     if result.evidence and result.citations:
         result.citation_supported = metrics.citation_support(result.citations, result.evidence)
         result.citation_precision = metrics.citation_precision(result.citations, result.evidence)
@@ -224,7 +294,39 @@ def score(result: QuestionResult, answer: Answer, texts: SourceTexts) -> Questio
         failures.append(ANSWERED_UNANSWERABLE)
     if result.invalid_citations:
         failures.append(INVALID_OFFSETS)
+    if result.furniture_citations:
+        failures.append(CITES_FURNITURE)
     return result
+
+
+def _score_open(result: QuestionResult, first_sentences: dict[str, Citation] | None) -> None:
+    """Explain: a whole gold evidence sentence is cited. Summary: the key points cited, against
+    the first sentence of each document the gold key points come from."""
+    failures = result.failures
+    if result.abstained:
+        failures.append(FALSE_ABSTENTION)
+    if result.category in EXPLAIN_CATEGORIES:
+        result.evidence_cited = metrics.evidence_cited(result.citations, result.evidence)
+        result.em = metrics.exact_match(result.prediction, result.expected)
+        result.f1 = metrics.token_f1(result.prediction, result.expected)
+        result.contains = metrics.contains_answer(result.reply, result.expected)
+        if not result.abstained and not result.evidence_cited:
+            failures.append(NO_EVIDENCE_CITED)
+    else:
+        result.key_coverage = metrics.key_coverage(result.citations, result.evidence) or 0.0
+        result.documents_cited = metrics.documents_cited(result.citations)
+        if first_sentences:
+            baseline = [first_sentences[s] for s in dict.fromkeys(e.source for e in result.evidence) if s in first_sentences]
+            result.baseline_coverage = metrics.key_coverage(baseline, result.evidence)
+        wanted = min(MIN_SUMMARY_DOCUMENTS, len({e.source for e in result.evidence}))
+        if not result.abstained and result.documents_cited < wanted:
+            failures.append(TOO_FEW_DOCUMENTS)
+        if result.baseline_coverage is not None and result.key_coverage < result.baseline_coverage:
+            failures.append(SUMMARY_BELOW_BASELINE)
+    if result.invalid_citations:
+        failures.append(INVALID_OFFSETS)
+    if result.furniture_citations:
+        failures.append(CITES_FURNITURE)
 
 
 def _mean(values: Iterable[float]) -> float | None:
@@ -233,16 +335,19 @@ def _mean(values: Iterable[float]) -> float | None:
 
 
 def summarise(results: Sequence[QuestionResult]) -> Summary:
-    """Aggregate a group of results (see `Summary` for what each figure covers)."""
+    """Aggregate a group of results (see `Summary` for what each figure covers). The span
+    figures leave explain and summary questions out; they have figures of their own."""
+    everything = results
+    results = [r for r in everything if not r.open_ended]
     scored = [metrics.ScoredAnswer(r.answerable, r.abstained, r.em, r.f1) for r in results]
     ab = metrics.abstention_figures(scored)
     answered = [r for r in results if r.answerable and not r.abstained and r.error is None]
     n_citations = sum(len(r.citations) for r in results)
     n_invalid = sum(r.invalid_citations for r in results)
     return Summary(
-        count=len(results),
-        passed=sum(r.passed for r in results),
-        errors=sum(r.error is not None for r in results),
+        count=len(everything),
+        passed=sum(r.passed for r in everything),
+        errors=sum(r.error is not None for r in everything),
         has_ans_count=ab.has_ans_count,
         no_ans_count=ab.no_ans_count,
         em=ab.overall_em,
@@ -265,7 +370,12 @@ def summarise(results: Sequence[QuestionResult]) -> Summary:
         retrieval=metrics.retrieval_figures(
             [r.retrieval_rank for r in results if r.retrieval_applicable]
         ),
-        latency=metrics.latency_figures([r.latency_s for r in results if r.latency_s is not None]),
+        latency=metrics.latency_figures([r.latency_s for r in everything if r.latency_s is not None]),
+        evidence_cited=_mean(float(bool(r.evidence_cited)) for r in everything if r.category in EXPLAIN_CATEGORIES),
+        key_coverage=_mean(r.key_coverage or 0.0 for r in everything if r.category in SUMMARY_CATEGORIES),
+        baseline_coverage=_mean(r.baseline_coverage for r in everything if r.baseline_coverage is not None),
+        documents_cited=_mean(float(r.documents_cited or 0) for r in everything if r.category in SUMMARY_CATEGORIES),
+        furniture_citations=sum(r.furniture_citations for r in everything),
     )
 
 
@@ -312,6 +422,7 @@ def run_eval(
     against the articles in ``seeds_dir`` (default: the engine's settings).
     """
     texts = SourceTexts(seeds_dir or _default_seeds_dir(engine))
+    first_sentences = _first_sentences(engine) if any(q.category in SUMMARY_CATEGORIES for q in questions) else None
     began = time.perf_counter()
     warmup_errors = _warm_up(engine, questions, warmup)
     results = []
@@ -326,7 +437,7 @@ def run_eval(
             result.failures.append(ERROR_PREFIX + result.error)
         else:
             result.latency_s = time.perf_counter() - start
-            score(result, answer, texts)
+            score(result, answer, texts, first_sentences)
         results.append(result)
     return EvalRun(
         label=label,
@@ -336,4 +447,23 @@ def run_eval(
         by_category=_group(results, "category"),
         warmup_errors=warmup_errors,
         duration_s=time.perf_counter() - began,
+        by_kind=_group(results, "question_kind"),
     )
+
+
+def _first_sentences(engine) -> dict[str, Citation] | None:
+    """Each document's first sentence (after its header and page furniture): the summary
+    baseline ("lead" sentences). None when the engine does not show its documents."""
+    from qa.corpus.chunking import sentence_spans
+
+    try:
+        articles = engine.articles
+    except AttributeError:
+        return None
+    out = {}
+    for article in articles:
+        spans = sentence_spans(article)
+        if spans:
+            s = spans[0]
+            out[article.source] = Citation(article.source, s.start, s.end, article.text[s.start : s.end], 0.0)
+    return out

@@ -238,6 +238,31 @@ def citation_support(citations: Sequence[Span], evidence: Sequence[Span]) -> boo
     return any(supports(c, e) for c in citations for e in evidence)
 
 
+def evidence_cited(citations: Sequence[Span], evidence: Sequence[Span]) -> bool:
+    """Some citation holds a whole gold evidence sentence (explain questions: the answer
+    quotes a sentence that gives the explanation)."""
+    return any(
+        c.source == e.source and c.start <= e.start and e.end <= c.end for c in citations for e in evidence
+    )
+
+
+def key_coverage(citations: Sequence[Span], evidence: Sequence) -> float | None:
+    """Share of a summary's key points (gold evidence grouped by ``key``) that some citation
+    `supports`: a point stated by several articles counts once. None without evidence."""
+    keys: dict[str, list] = {}
+    for e in evidence:
+        keys.setdefault(getattr(e, "key", "") or f"{e.source}:{e.start}", []).append(e)
+    if not keys:
+        return None
+    covered = sum(any(supports(c, e) for c in citations for e in group) for group in keys.values())
+    return covered / len(keys)
+
+
+def documents_cited(citations: Sequence[Span]) -> int:
+    """How many different documents the citations quote."""
+    return len({c.source for c in citations})
+
+
 def citation_precision(citations: Sequence[Span], evidence: Sequence[Span]) -> float | None:
     """Share of citations that overlap any gold evidence span; None without citations."""
     if not citations:

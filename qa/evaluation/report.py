@@ -87,7 +87,27 @@ def _groups(run: EvalRun) -> list[tuple[str, Summary]]:
     rows = [("overall", run.overall)]
     rows += [(f"  {name}", s) for name, s in run.by_split.items()]
     rows += [(f"  {name}", s) for name, s in run.by_category.items()]
+    rows += [(f"  kind {name}", s) for name, s in run.by_kind.items()]
     return rows
+
+
+def open_lines(run: EvalRun) -> list[str]:
+    """The explain and summary figures (overall and per split), and the furniture count."""
+    fmt = lambda v: MISSING if v is None else f"{v:.2f}"  # noqa: E731
+    lines = []
+    for name, s in [("overall", run.overall), *run.by_split.items()]:
+        parts = []
+        if s.evidence_cited is not None:
+            parts.append(f"explain: gold evidence cited {fmt(s.evidence_cited)}")
+        if s.key_coverage is not None:
+            parts.append(
+                f"summary: key points {fmt(s.key_coverage)} (first sentences {fmt(s.baseline_coverage)}),"
+                f" documents cited {fmt(s.documents_cited)}"
+            )
+        if parts:
+            lines.append(f"{name}: " + "; ".join(parts))
+    lines.append(f"citations of page furniture: {run.overall.furniture_citations}")
+    return lines
 
 
 def headline(run: EvalRun) -> str:
@@ -112,6 +132,8 @@ def format_table(run: EvalRun) -> str:
     for i, (name, summary) in enumerate(_groups(run)):
         if i == 1 + len(run.by_split):
             lines.append("  by category")
+        if i == 1 + len(run.by_split) + len(run.by_category):
+            lines.append("  by answer kind")
         lines.append(f"{name:<{GROUP_WIDTH}}" + " ".join(
             f"{c.format(summary):>{w}}" for c, w in zip(COLUMNS, widths)
         ))
@@ -128,6 +150,7 @@ def format_table(run: EvalRun) -> str:
             f"latency over {lat.count} calls: p50 {lat.p50 * 1000:.0f} ms, p95 {lat.p95 * 1000:.0f} ms,"
             f" mean {lat.mean * 1000:.0f} ms, max {lat.max * 1000:.0f} ms"
         )
+    lines += open_lines(run)
     return "\n".join(lines)
 
 

@@ -53,6 +53,17 @@ class Suite:
     index_dir: Path | None
     #: Where ``qa eval`` writes report.{json,md,png} unless ``--out`` says otherwise.
     results_dir: Path
+    #: Categories answered with sentences, not a span (`qa.answering.kinds`): scored by the
+    #: gold evidence they cite, not by EM/F1, and left out of the span figures.
+    explain_categories: tuple[str, ...] = ()
+    #: Categories asking for a summary: scored by the share of gold key sentences cited; their
+    #: questions have no short answers.
+    summary_categories: tuple[str, ...] = ()
+
+    @property
+    def open_categories(self) -> tuple[str, ...]:
+        """The categories that are not scored as spans (explain and summary)."""
+        return self.explain_categories + self.summary_categories
 
     def __post_init__(self) -> None:
         if set(self.split_files) != set(self.id_prefixes):
@@ -85,11 +96,15 @@ SEEDS = Suite(
         "followup",
         "unanswerable",
         "near_miss",
+        "explain",
+        "summary",
     ),
     unanswerable_categories=("unanswerable", "near_miss"),
     corpus_dir=None,
     index_dir=None,
     results_dir=RESULTS_DIR,
+    explain_categories=("explain",),
+    summary_categories=("summary",),
 )
 
 NYT = Suite(

@@ -120,7 +120,7 @@ def create_app(engine, *, allow_changes: bool = True, watching: bool = False) ->
         )
 
     def documents_html() -> str:
-        return render.about_html(engine.articles, engine.passage_count, engine.skipped)
+        return render.about_html(engine.articles, engine.passage_count, engine.skipped, engine.furniture_dropped)
 
     def document_choices() -> list[str]:
         return [a.source for a in engine.articles]

@@ -24,6 +24,7 @@ _MARKER = re.compile(r"\[(\d+)\]")
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#+\-!|~>])")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
 _ESCAPED_BULLET = re.compile(r"^\\- ", re.MULTILINE)
+_SPACES = re.compile(r"\s+")
 
 
 class ArticleLike(Protocol):
@@ -106,12 +107,27 @@ def answer_message(answer: Answer) -> str:
         if answer.related:
             lines.append("_The closest passages are listed under Sources, as related passages, not evidence._")
         return "\n\n".join(lines)
+    kind = getattr(answer, "kind", "span")
+    if kind in ("sentences", "summary"):
+        return _paragraph_message(answer, kind)
     message = _emphasise(answer.text.strip(), [answer.short or "", *answer.alternatives])
     unmentioned = [a for a in answer.alternatives if _find(answer.text, a) < 0]
     if unmentioned:
         others = ", ".join(f"**{escape_markdown(a)}**" for a in unmentioned)
         message += f"\n\n_Other articles give a different figure: {others}._"
     return message
+
+
+def _paragraph_message(answer: Answer, kind: str) -> str:
+    """Sentence answers and summaries as one readable paragraph: the quoted sentences run on
+    (the line breaks of their articles dropped, for reading only: the citations keep them),
+    each followed by its markers; a sentence answer's span in bold."""
+    text = _SPACES.sub(" ", answer.text.strip())
+    if kind == "summary":
+        documents = len({c.source for c in answer.citations})
+        lead = f"_The main points of {documents} document{'s' if documents != 1 else ''}:_"
+        return f"{lead}\n\n{_escape_with_markers(text)}"
+    return _emphasise(text, [answer.short] if answer.short and answer.short in text else [])
 
 
 def error_message(text: str) -> str:
@@ -256,10 +272,14 @@ def status_html(article_count: int, passage_count: int) -> str:
     )
 
 
-def about_html(articles: Iterable[ArticleLike], passage_count: int, skipped: Iterable[str] = ()) -> str:
-    """The corpus: one row per document (file, date, title), the passage count, and the
-    files left out with the reason."""
+def about_html(
+    articles: Iterable[ArticleLike], passage_count: int, skipped: Iterable[str] = (),
+    furniture: dict[str, tuple[int, int]] | None = None,
+) -> str:
+    """The corpus: one row per document (file, date, title, the page furniture left out of
+    it), the passage count, and the files left out with the reason."""
     articles = list(articles)
+    furniture = furniture or {}
     skipped = list(skipped)
     left_out = (
         '<p class="qa-skipped"><strong>Left out:</strong></p><ul class="qa-skipped">'
@@ -272,16 +292,25 @@ def about_html(articles: Iterable[ArticleLike], passage_count: int, skipped: Ite
         f'<td class="qa-file">{escape_html(a.source)}</td>'
         f"<td>{escape_html(a.date or '—')}</td>"
         f"<td>{escape_html(a.title)}</td>"
+        f'<td class="qa-furniture">{escape_html(_furniture_label(furniture.get(a.source)))}</td>'
         "</tr>"
         for a in articles
     )
     return (
         '<div class="qa-about">'
         f"<p>{len(articles)} document{'s' if len(articles) != 1 else ''}, split into {passage_count} "
-        "passages for search. Answers quote these documents only; when they don't say, the chat says so.</p>"
-        '<table><thead><tr><th>File</th><th>Date</th><th>Title</th></tr></thead>'
+        "passages for search. Answers quote these documents only; when they don't say, the chat says so. "
+        "Page furniture (ads, link teasers, embedded posts, headings) is neither searched nor quoted.</p>"
+        '<table><thead><tr><th>File</th><th>Date</th><th>Title</th><th>Left out</th></tr></thead>'
         f"<tbody>{rows}</tbody></table>{left_out}</div>"
     )
+
+
+def _furniture_label(dropped: tuple[int, int] | None) -> str:
+    if not dropped or not dropped[0]:
+        return "—"
+    pieces, chars = dropped
+    return f"{pieces} piece{'s' if pieces != 1 else ''} of page furniture ({chars:,} characters)"
 
 
 def progress_markdown(lines: list[str]) -> str:

@@ -212,3 +212,44 @@ def test_load_questions_reads_the_requested_splits(tmp_path):
         (tmp_path / name).write_text(q.to_json() + "\n", encoding="utf-8")
     assert [q.split for q in load_questions(tmp_path)] == ["dev", "heldout"]
     assert [q.split for q in load_questions(tmp_path, splits=("heldout",))] == ["heldout"]
+
+
+def test_validate_checks_summary_questions_and_their_keys():
+    keyed = [replace(e, key="recruits") for e in _question().evidence]
+    good = _question(id="dev-test-010", category="summary", question="Summarize", answers=[], evidence=keyed)
+    assert validate([good], SEEDS_DIR) == []
+    with_answers = replace(good, id="dev-test-011", answers=["96"])
+    unkeyed = replace(good, id="dev-test-012", evidence=_question().evidence)
+    keyed_factual = _question(id="dev-test-013", evidence=keyed)
+    problems = " | ".join(validate([with_answers, unkeyed, keyed_factual], SEEDS_DIR))
+    assert "a summary question has no short answers" in problems
+    assert "each with its key" in problems
+    assert "only a summary question's evidence has keys" in problems
+
+
+def test_validate_refuses_evidence_in_page_furniture():
+    source = "004_13830333336bfa58.txt"
+    text = (SEEDS_DIR / source).read_text(encoding="utf-8")
+    start = text.index("Advertisement")
+    ad = Evidence(source, start, start + len("Advertisement"), "Advertisement")
+    [problem] = validate([_question(evidence=[ad])], SEEDS_DIR)
+    assert "page furniture" in problem and "advertisement" in problem
+
+
+def test_keys_are_written_only_for_summary_evidence(tmp_path):
+    plain = _question()
+    assert '"key"' not in plain.to_json()
+    keyed = _question(category="summary", answers=[], evidence=[replace(plain.evidence[0], key="k")])
+    assert json.loads(keyed.to_json())["evidence"][0]["key"] == "k"
+
+
+def test_explain_and_summary_questions_are_enough_in_both_splits(questions):
+    for category in ("explain", "summary"):
+        of = [q for q in questions if q.category == category]
+        assert len(of) >= 12, category
+        assert {q.split for q in of} == {"dev", "heldout"}, category
+    for q in questions:
+        if q.category == "summary":
+            assert len({ev.key for ev in q.evidence}) >= 2, q.id  # a summary has several points
+        if q.category == "explain":
+            assert q.answers and q.evidence, q.id

@@ -233,3 +233,51 @@ def test_cli_missing_dataset_is_one_line_and_exit_2(fake_cli, tmp_path, capsys):
 def test_cli_unknown_category_is_exit_2(fake_cli, evals_dir, capsys):
     assert cli.main(["--dataset", str(evals_dir), "--category", "weather"]) == 2
     assert "unknown category weather" in capsys.readouterr().err
+
+
+# ---------------------------------------------------------------- explain, summary, furniture
+
+PAGE = "b.txt"
+PAGE_TEXT = "Alpha Corp hired 126 engineers in 2024.\nAdvertisement\nRain fell in Paris."
+
+
+def _on_page(sentence: str, key: str = "") -> Evidence:
+    start = PAGE_TEXT.index(sentence)
+    return Evidence(PAGE, start, start + len(sentence), sentence, key)
+
+
+def _cite(sentence: str) -> Citation:
+    start = PAGE_TEXT.index(sentence)
+    return Citation(PAGE, start, start + len(sentence), sentence, 0.0)
+
+
+class ScriptedEngine:
+    def __init__(self, replies: dict[str, Answer]):
+        self.replies = replies
+
+    def ask(self, question: str, history=None) -> Answer:
+        return self.replies[question]
+
+
+def test_explain_summary_and_furniture_are_scored_apart_from_spans(tmp_path):
+    (tmp_path / PAGE).write_text(PAGE_TEXT, encoding="utf-8")
+    hired, rain, ad = "Alpha Corp hired 126 engineers in 2024.", "Rain fell in Paris.", "Advertisement"
+    questions = [
+        EvalQuestion("dev-exp-001", "dev", "explain", "easy", "Why did Alpha grow?", [], True, ["hired"], [_on_page(hired)]),
+        EvalQuestion("dev-exp-002", "dev", "explain", "easy", "Why did it rain?", [], True, ["rain"], [_on_page(rain)]),
+        EvalQuestion("dev-sum-001", "dev", "summary", "easy", "Summarize", [], True, [],
+                     [_on_page(hired, "hiring"), _on_page(rain, "weather")]),
+    ]
+    replies = {
+        "Why did Alpha grow?": Answer("", f"{hired} [1]", None, [_cite(hired)], False, kind="sentences"),
+        "Why did it rain?": Answer("", f"{ad} [1]", None, [_cite(ad)], False, kind="sentences"),
+        "Summarize": Answer("", f"{rain} [1]", None, [_cite(rain)], False, kind="summary"),
+    }
+    run = run_eval(ScriptedEngine(replies), questions, warmup=0, seeds_dir=tmp_path)
+    explain, summary = run.by_category["explain"], run.by_category["summary"]
+    assert explain.evidence_cited == 0.5
+    assert summary.key_coverage == 0.5 and summary.documents_cited == 1
+    assert run.overall.furniture_citations == 1
+    assert "cites page furniture" in by_id(run, "dev-exp-002").failures
+    assert run.overall.has_ans_count == 0  # neither kind enters the span figures
+    assert run.by_kind["summary"].count == 1 and run.by_kind["sentences"].count == 2

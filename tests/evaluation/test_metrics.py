@@ -211,3 +211,41 @@ def test_latency_figures():
     assert f.mean == pytest.approx(0.25)
     assert f.max == 0.4
     assert latency_figures([]) is None
+
+
+# ---------------------------------------------------------------- explain and summary
+
+
+def _ev(source, start, end, key=""):
+    from qa.evaluation.dataset import Evidence
+
+    return Evidence(source, start, end, "x" * (end - start), key)
+
+
+def test_evidence_cited_needs_a_whole_gold_sentence_inside_a_citation():
+    from types import SimpleNamespace as C
+
+    from qa.evaluation.metrics import evidence_cited
+
+    gold = [_ev("a.txt", 10, 50), _ev("b.txt", 0, 20)]
+    assert evidence_cited([C(source="a.txt", start=0, end=60)], gold)
+    assert not evidence_cited([C(source="a.txt", start=20, end=60)], gold)  # half of it is not enough
+    assert not evidence_cited([C(source="c.txt", start=0, end=100)], gold)
+    assert not evidence_cited([], gold)
+
+
+def test_key_coverage_counts_each_key_point_once_whichever_article_states_it():
+    from types import SimpleNamespace as C
+
+    from qa.evaluation.metrics import documents_cited, key_coverage
+
+    gold = [_ev("a.txt", 0, 10, "trade"), _ev("b.txt", 0, 10, "trade"), _ev("a.txt", 20, 30, "oil"),
+            _ev("c.txt", 0, 10, "army"), _ev("d.txt", 0, 10, "summit")]
+    one_article = [C(source="b.txt", start=0, end=10)]
+    assert key_coverage(one_article, gold) == 1 / 4
+    both = one_article + [C(source="a.txt", start=0, end=10)]
+    assert key_coverage(both, gold) == 1 / 4  # the same point twice
+    assert key_coverage(both + [C(source="a.txt", start=18, end=40)], gold) == 2 / 4
+    assert key_coverage([], gold) == 0.0
+    assert key_coverage([], []) is None
+    assert documents_cited(both) == 2
