@@ -123,6 +123,8 @@ WRONG_FACTS = {
     "What tariff did Trump impose on Indian goods?": "answers 'Russian crude oil' (what the penalty was for)",
     "Who is Russia's foreign minister?": "answers 'Wang Yi' (China's foreign minister, named in the same passage)",
     "Which day of the week did Jaishankar meet Lavrov?": "answers the date, 'August 21, 2025'",
+    "When did Jaishankar meet Putin?": "answers a span across two sentences ('later this year ... Jaishankar "
+    "travelled to Russia', by 2.2) since page furniture left the index (2026-12-06)",
 }
 
 
