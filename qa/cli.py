@@ -169,7 +169,7 @@ def cmd_index(args: argparse.Namespace) -> int:
         )
         _print_skipped(list(scan.skipped) + manifest.get("skipped", []))
         return EXIT_OK
-    from qa.embedding import load_embedder
+    from qa.index.embedding import load_embedder
 
     embedder = load_embedder(settings.model)
     index = store.build(scan.files, embedder, progress=sys.stderr.isatty(), reuse=not args.full)

@@ -45,7 +45,7 @@ class QAEngine:
     """Answers questions over one corpus. Constructing is cheap; `load` does the work once.
 
     Collaborators may be passed in: ``embedder`` (a LlamaIndex embedding, used to build
-    the index) and ``encoder`` (a `qa.encoder.Encoder`, used to embed questions). By
+    the index) and ``encoder`` (a `qa.index.encoder.Encoder`, used to embed questions). By
     default the index's ONNX export embeds questions, and the configured model is
     loaded only when the index has to be built.
     """
@@ -92,7 +92,7 @@ class QAEngine:
     def embedder(self):
         """The LlamaIndex embedding model that builds the index (loaded on first use: seconds)."""
         if self._embedder is None:
-            from qa.embedding import load_embedder
+            from qa.index.embedding import load_embedder
 
             self._embedder = load_embedder(self.settings.model)
         return self._embedder
@@ -194,7 +194,7 @@ class QAEngine:
         return ReaderAnswerer(reader, texts, index.sentences, thresholds)
 
     def _question_encoder(self, index):
-        from qa.encoder import OnnxEncoder, SentenceTransformerEncoder
+        from qa.index.encoder import OnnxEncoder, SentenceTransformerEncoder
 
         if index.encoder_dir is not None:
             return OnnxEncoder(index.encoder_dir).load()

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-import qa.index as index_module
+import qa.index.build as build_module
+import qa.index.store as store_module
 from qa.config import DEFAULT_MODEL, Settings
 from qa.corpus import corpus_hash, load_corpus
 from qa.engine import QAEngine
@@ -61,13 +62,13 @@ def index_copy(tmp_path, pristine_index) -> Path:
 def embed_calls(monkeypatch) -> list[int]:
     """Records how many texts each build embeds (and so whether anything was embedded)."""
     calls: list[int] = []
-    real = index_module.embed_texts
+    real = build_module.embed_texts
 
     def counting(embedder, texts, progress):
         calls.append(len(texts))
         return real(embedder, texts, progress)
 
-    monkeypatch.setattr(index_module, "embed_texts", counting)
+    monkeypatch.setattr(build_module, "embed_texts", counting)
     return calls
 
 
@@ -340,13 +341,13 @@ def test_open_rebuilds_a_corrupt_index_and_answers_correctly(index_copy, small_s
 def test_build_interrupted_while_writing_leaves_the_previous_index_loadable(index_copy, small_seeds, embedder, monkeypatch):
     manifest_before = (index_copy / MANIFEST_NAME).read_bytes()
     builds_before = build_dirs(index_copy)
-    real = index_module._write_faiss
+    real = build_module.write_faiss
 
     def write_then_interrupt(index, path):
         real(index, path)  # half the files are on disk when Ctrl-C lands
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(index_module, "_write_faiss", write_then_interrupt)
+    monkeypatch.setattr(build_module, "write_faiss", write_then_interrupt)
     settings = small_settings(small_seeds, index_copy)
     with pytest.raises(KeyboardInterrupt):
         IndexStore(index_copy, settings).build(load_corpus(small_seeds), embedder, progress=False)
@@ -366,7 +367,7 @@ def test_build_failing_before_the_manifest_is_written_keeps_the_old_index(index_
     def disk_full(path, content):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(index_module, "_write_atomically", disk_full)
+    monkeypatch.setattr(store_module, "write_atomically", disk_full)
     settings = small_settings(small_seeds, index_copy)
     with pytest.raises(OSError, match="No space left"):
         IndexStore(index_copy, settings).build(load_corpus(small_seeds), embedder, progress=False)
@@ -402,8 +403,8 @@ def test_a_corpus_above_the_exact_limit_is_searched_by_hnsw_and_still_answers(tm
 
 
 def test_a_model_that_cannot_be_exported_embeds_questions_with_sentence_transformers(tmp_path, small_seeds, embedder, monkeypatch):
-    import qa.onnx_export as onnx_export
-    from qa.encoder import SentenceTransformerEncoder
+    import qa.index.onnx_export as onnx_export
+    from qa.index.encoder import SentenceTransformerEncoder
 
     def exporter_fails(*args):
         raise RuntimeError("Exporting the operator 'aten::custom' to ONNX opset version 17 is not supported")

@@ -1,8 +1,8 @@
 """Turning questions into vectors at question time, without torch.
 
-The index is built by sentence-transformers (`qa.embedding`). Importing it
+The index is built by sentence-transformers (`qa.index.embedding`). Importing it
 costs 8-10 s, longer than the whole answer may take from a cold start, so the
-build also exports the same model to ONNX (`qa.onnx_export`) and questions are
+build also exports the same model to ONNX (`qa.index.onnx_export`) and questions are
 embedded by `OnnxEncoder`: onnxruntime plus the ``tokenizers`` library, which
 import in a fraction of a second and give the same vectors (checked to 1e-4
 when the index is built). `SentenceTransformerEncoder` serves models that
@@ -43,7 +43,7 @@ class Encoder(Protocol):
 
 
 class OnnxEncoder:
-    """Runs an exported model (`qa.onnx_export.export_encoder`). Cheap to construct; `load` reads it."""
+    """Runs an exported model (`qa.index.onnx_export.export_encoder`). Cheap to construct; `load` reads it."""
 
     def __init__(self, directory: Path) -> None:
         self.directory = Path(directory)
