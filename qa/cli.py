@@ -73,13 +73,19 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read, chunk and embed the corpus folder's documents into its index. Only new "
         "and changed documents are embedded; removed ones leave the index. With --status only "
         "report whether the index is up to date.",
-        epilog="examples:\n  qa index\n  qa index ~/reports\n  qa index --status\n  qa index --full",
+        epilog="examples:\n  qa index\n  qa index ~/reports\n  qa index --status\n  qa index --full\n"
+        "  qa index ~/archive --ray auto --store postgresql://qa@db/news",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     index.add_argument("path", nargs="?", type=Path, metavar="PATH",
                        help="the corpus folder (same as --corpus)")
     index.add_argument("--status", action="store_true", help="report the index's state without building")
     index.add_argument("--full", action="store_true", help="embed every document anew, reusing nothing")
+    index.add_argument("--ray", metavar="ADDRESS",
+                       help="read and embed the new documents on a Ray cluster (auto, ray://HOST:10001, "
+                       "local); needs pip install 'qa-news[cluster]'")
+    index.add_argument("--ray-workers", type=int, metavar="N",
+                       help="workers on the cluster (default: one per CPU)")
 
     chat = sub.add_parser(
         "chat", parents=[common], help="start the web chat",
@@ -171,8 +177,17 @@ def cmd_index(args: argparse.Namespace) -> int:
         return EXIT_OK
     from qa.index.embedding import load_embedder
 
-    embedder = load_embedder(settings.model)
-    index = store.build(scan.files, embedder, progress=sys.stderr.isatty(), reuse=not args.full)
+    remote = None
+    if args.ray_workers is not None and args.ray_workers < 1:
+        print(f"error: --ray-workers must be at least 1; got {args.ray_workers}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.ray:
+        from qa.index.ray_build import RayEmbedding
+
+        remote = RayEmbedding(args.ray, workers=args.ray_workers, progress=sys.stderr.isatty())
+    # Loaded only when the index has no ONNX export of the model yet (the first build).
+    index = store.build(scan.files, lambda: load_embedder(settings.model), progress=sys.stderr.isatty(),
+                        reuse=not args.full, remote=remote)
     m = index.manifest
     counts = m["counts"]
     print(

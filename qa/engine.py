@@ -107,7 +107,7 @@ class QAEngine:
             self._open(progress=progress, rebuild=rebuild)
         return self
 
-    def refresh(self, report: Callable[[str], None] | None = None) -> str:
+    def refresh(self, report: Callable[[object], None] | None = None) -> str:
         """Bring the index up to date with the corpus folder (after files were added, changed
         or removed): only new and changed documents are read and embedded. Questions keep
         being answered from the previous index until the new one is ready. Returns what was

@@ -64,9 +64,9 @@ def embed_calls(monkeypatch) -> list[int]:
     calls: list[int] = []
     real = build_module.embed_texts
 
-    def counting(embedder, texts, progress):
+    def counting(encoder, texts, progress, **options):
         calls.append(len(texts))
-        return real(embedder, texts, progress)
+        return real(encoder, texts, progress, **options)
 
     monkeypatch.setattr(build_module, "embed_texts", counting)
     return calls

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import shutil
 import tempfile
 import time
@@ -26,7 +27,7 @@ import numpy as np
 
 from qa.config import Settings
 from qa.corpus import Article
-from qa.errors import CorpusError, DocumentError
+from qa.errors import CorpusError, DocumentError, ModelError
 from qa.index.corpus_index import Chunk, CorpusIndex, articles_by_name
 from qa.index.manifest import (
     BM25_DIR,
@@ -36,7 +37,9 @@ from qa.index.manifest import (
     describe_files,
     expected_manifest,
 )
-from qa.index.reuse import Part, Previous, link_tree
+from qa.index.encoder import OnnxEncoder
+from qa.index.progress import ProgressBar
+from qa.index.reuse import Export, Part, Previous, link_tree
 from qa.lexical import build_bm25_from_ids, save_bm25
 from qa.vector_search import choose_index, new_index, prepare_for_search
 
@@ -46,52 +49,76 @@ log = logging.getLogger(__name__)
 EXPORT_PROBE_TEXTS = 16
 
 
+#: What embeds new documents elsewhere (`qa.index.ray_build.RayEmbedding`): given them, the
+#: directory of the model's ONNX export and the settings, it returns for each, by source, its
+#: `Part` with vectors or the message saying why it was left out.
+RemoteEmbedding = Callable[[list, Path, Settings, Callable[[object], None]], dict]
+
+
 def write_build(
     index_dir: Path,
     documents_dir: Path,
     settings: Settings,
     documents: list,
-    embedder,
+    model,
     previous: Previous,
-    current_build_dir: Path | None,
+    export: Export | None,
     progress: bool,
-    say: Callable[[str], None],
+    say: Callable[[object], None],
+    remote: RemoteEmbedding | None = None,
 ) -> tuple[dict, CorpusIndex, list[Part]]:
     """Write a new build of ``documents`` (sorted by source) into ``index_dir``; return its
-    manifest (not yet written: the caller commits it), the loaded index and its documents."""
+    manifest (not yet written: the caller commits it), the loaded index and its documents.
+
+    ``model`` is the model (a LlamaIndex embedding) or a function loading it, called only when
+    ``export`` (the current build's ONNX export of the same model) is None: documents are
+    embedded by the export, which the first build makes. New documents are read and embedded
+    here, or by ``remote`` (a cluster) when given. ``say`` gets each step, and
+    `EmbeddingProgress` while embedding here."""
     started = time.perf_counter()
-    parts, skipped = _collect(documents, previous, settings, say)
-    fresh = [p for p in parts if p.vectors is None]
-    fresh_texts = [text for p in fresh for text in p.chunk_texts()]
-    chunks = [chunk for p in parts for chunk in p.chunks()]
-    sentences = [span for part in parts for span in part.sentences]
-    vector_spec = choose_index(len(chunks))
+    slots = [previous.part(doc.sha256, doc.source) or doc for doc in documents]
+    new = [doc for doc in slots if not isinstance(doc, Part)]
     build_id = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     build_dir = index_dir / build_id
     tmp_dir = Path(tempfile.mkdtemp(prefix=".tmp-", dir=index_dir))
     try:
-        doc_entries, stored_documents, known, bm25, query_encoder = _write_text_side(
-            tmp_dir, documents_dir, parts, chunks, previous
-        )
-        say(f"Embedding {len(fresh_texts)} passages of {len(fresh)} documents")
-        embed_started = time.perf_counter()
-        if fresh_texts:
-            fresh_vectors = embed_texts(embedder, fresh_texts, progress=progress)
-            offset = 0
-            for part in fresh:
-                part.vectors = fresh_vectors[offset : offset + len(part.spans)]
-                offset += len(part.spans)
+        if remote is None:
+            parts, skipped = _assemble(slots, {doc.source: _read(doc, settings, say) for doc in new})
+            fresh = [p for p in parts if p.vectors is None]
+            probes = [t for p in fresh or parts for t in p.chunk_texts()][:EXPORT_PROBE_TEXTS]
+            encoder, query_encoder, known = _document_encoder(model, export, tmp_dir / ENCODER_DIR, probes)
+            fresh_texts = [text for p in fresh for text in p.chunk_texts()]
+            say(f"Embedding {len(fresh_texts)} passages of {len(fresh)} documents")
+            embed_started = time.perf_counter()
+            if fresh_texts:
+                fresh_vectors = embed_texts(encoder, fresh_texts, progress=progress, report=say)
+                offset = 0
+                for part in fresh:
+                    part.vectors = fresh_vectors[offset : offset + len(part.spans)]
+                    offset += len(part.spans)
+        else:
+            probes = [] if export is not None else _probe_texts(slots, settings, say)
+            encoder, query_encoder, known = _document_encoder(model, export, tmp_dir / ENCODER_DIR, probes)
+            embed_started = time.perf_counter()
+            if not isinstance(encoder, OnnxEncoder):
+                raise ModelError(
+                    f"A cluster build needs an ONNX export of the model, and {settings.model!r} has none "
+                    f"({query_encoder.get('reason')}); build without --ray."
+                )
+            say(f"Reading and embedding {len(new)} documents on the cluster")
+            parts, skipped = _assemble(slots, remote(new, tmp_dir / ENCODER_DIR, settings, say) if new else {})
+            new_sources = {doc.source for doc in new}
+            fresh = [p for p in parts if p.article.source in new_sources]
         embed_seconds = time.perf_counter() - embed_started
+        chunks = [chunk for p in parts for chunk in p.chunks()]
+        sentences = [span for part in parts for span in part.sentences]
+        vector_spec = choose_index(len(chunks))
+        doc_entries, stored_documents, bm25 = _write_text_side(tmp_dir, documents_dir, parts, chunks, previous)
         say(f"Writing the index ({len(chunks)} passages)")
         vectors = np.ascontiguousarray(np.concatenate([p.vectors for p in parts]).astype(np.float32, copy=False))
         faiss_index = new_index(vector_spec, vectors.shape[1])
         faiss_index.add(vectors)
         write_faiss(faiss_index, tmp_dir / FAISS_FILE)
-        if query_encoder is None:
-            texts = [_chunk_text(parts, c) for c in chunks[:EXPORT_PROBE_TEXTS]]
-            query_encoder = _prepare_query_encoder(
-                embedder, tmp_dir / ENCODER_DIR, current_build_dir, texts, vectors[: len(texts)]
-            )
         files = describe_files(tmp_dir, known=known)
         tmp_dir.chmod(0o755)  # mkdtemp makes it private; the index is shared data
         tmp_dir.rename(build_dir)
@@ -104,6 +131,8 @@ def write_build(
         "dimension": int(vectors.shape[1]),
         "vector_index": vector_spec,
         "query_encoder": query_encoder,
+        # The export embeds the documents too, whenever there is one.
+        "document_encoder": query_encoder["kind"],
         "articles": sorted(p.article.source for p in parts),
         "documents": doc_entries,
         "skipped": skipped,
@@ -131,28 +160,36 @@ def write_build(
     return manifest, index, parts
 
 
-def _collect(documents: list, previous: Previous, settings: Settings, say) -> tuple[list[Part], list[str]]:
-    """Every document as a `Part`: reused from ``previous``, or read, chunked and tokenized.
-    A document that cannot be read is left out with a message; `CorpusError` when none can be."""
+def _read(doc, settings: Settings, say) -> Part | str:
+    """A new document read, chunked and tokenized, or the message saying why it is left out."""
+    try:
+        article = doc if isinstance(doc, Article) else doc.read()
+    except DocumentError as err:
+        log.warning("Skipped a document: %s", err)
+        return f"{doc.source}: {err}"
+    say(f"Reading {doc.source}")
+    return read_part(article, settings)
+
+
+def read_part(article: Article, settings: Settings) -> Part | str:
+    """``article`` chunked and tokenized, or the message when it holds nothing to answer from."""
+    part = Part.of(article, settings)
+    if not part.spans:
+        return f"{article.source}: holds no sentences to answer from; check the file or remove it."
+    return part
+
+
+def _assemble(slots: list, read: dict) -> tuple[list[Part], list[str]]:
+    """The build's documents in order (reused ones, and new ones from ``read``: a `Part` or a
+    message by source) and the messages; `CorpusError` when none can be indexed."""
     parts: list[Part] = []
     skipped: list[str] = []
-    for doc in documents:
-        part = previous.part(doc.sha256, doc.source)
-        if part is not None:
-            parts.append(part)
-            continue
-        try:
-            article = doc if isinstance(doc, Article) else doc.read()
-        except DocumentError as err:
-            log.warning("Skipped a document: %s", err)
-            skipped.append(f"{doc.source}: {err}")
-            continue
-        say(f"Reading {doc.source}")
-        part = Part.of(article, settings)
-        if not part.spans:
-            skipped.append(f"{doc.source}: holds no sentences to answer from; check the file or remove it.")
-            continue
-        parts.append(part)
+    for slot in slots:
+        got = slot if isinstance(slot, Part) else read[slot.source]
+        if isinstance(got, Part):
+            parts.append(got)
+        else:
+            skipped.append(got)
     if not parts:
         raise CorpusError(
             "No document could be indexed"
@@ -162,14 +199,26 @@ def _collect(documents: list, previous: Previous, settings: Settings, say) -> tu
     return parts, skipped
 
 
+def _probe_texts(slots: list, settings: Settings, say) -> list[str]:
+    """Texts to check a new export with, before the documents are embedded elsewhere: the
+    reused documents' chunks, else those of the first new document that can be read here."""
+    texts = [t for slot in slots if isinstance(slot, Part) for t in slot.chunk_texts()]
+    for slot in slots:
+        if len(texts) >= EXPORT_PROBE_TEXTS:
+            break
+        if not isinstance(slot, Part):
+            got = _read(slot, settings, say)
+            if isinstance(got, Part):
+                texts += got.chunk_texts()
+    return texts[:EXPORT_PROBE_TEXTS]
+
+
 def _write_text_side(tmp_dir: Path, documents_dir: Path, parts: list[Part], chunks: list[Chunk], previous: Previous):
     """The new documents' stored copies (unchanged ones are already stored), and into the
-    build being written: the BM25 matrix, ``chunks.json`` and the ONNX export when the
-    previous one can be reused. Returns the manifest's document entries and stored
-    documents, the checksums already known, the bm25s model, and the export's manifest
-    entry (None: it must be made from the new vectors)."""
+    build being written: the BM25 matrix and ``chunks.json``. Returns the manifest's document
+    entries and stored documents, and the bm25s model."""
     documents_dir.mkdir(parents=True, exist_ok=True)
-    doc_entries, stored, known = {}, {}, {}
+    doc_entries, stored = {}, {}
     row = 0
     for part in parts:
         if part.stored_entry is None:
@@ -187,13 +236,7 @@ def _write_text_side(tmp_dir: Path, documents_dir: Path, parts: list[Part], chun
     (tmp_dir / CHUNKS_FILE).write_text(
         json.dumps([[c.node_id, c.source, c.start, c.end] for c in chunks]), encoding="utf-8"
     )
-    query_encoder = None
-    encoder_files = previous.intact_encoder_files()
-    if encoder_files is not None and link_tree(previous.build_dir / ENCODER_DIR, tmp_dir / ENCODER_DIR):
-        # The same model's export, checked against it when it was made.
-        query_encoder = previous.manifest["query_encoder"]
-        known.update(encoder_files)
-    return doc_entries, dict(sorted(stored.items())), known, bm25, query_encoder
+    return doc_entries, dict(sorted(stored.items())), bm25
 
 
 def _chunk_text(parts: list[Part], chunk: Chunk) -> str:
@@ -210,57 +253,73 @@ def write_faiss(index, path: Path) -> None:
     faiss.write_index(index, str(path))
 
 
-def embed_texts(embedder, texts: list[str], progress: bool) -> np.ndarray:
-    """One row per text, in input order.
+def embed_texts(encoder, texts: list[str], progress: bool, report: Callable[[object], None] | None = None) -> np.ndarray:
+    """One row per text, in input order, by ``encoder``: an `OnnxEncoder` (the model's export)
+    or, for a model that cannot be exported, the LlamaIndex embedding itself. ``progress``
+    shows a terminal bar; ``report`` gets `EmbeddingProgress` events."""
+    with ProgressBar(len(texts), show=progress, report=report) as bar:
+        if isinstance(encoder, OnnxEncoder):
+            return encoder.embed_many(texts, on_batch=bar.update)
+        return _model_vectors(encoder, texts, on_batch=bar.update)
 
-    For LlamaIndex's ``HuggingFaceEmbedding`` this is the call it makes itself
-    (sentence-transformers' ``encode`` with the "text" prompt), over all texts at once:
-    encode then sorts them by length for its batches, and the vectors skip a round trip
-    through Python lists. Any other LlamaIndex embedding goes through
-    ``get_text_embedding_batch``, longest texts first so batches pad little.
-    """
+
+def _model_vectors(embedder, texts: list[str], on_batch: Callable[[int], None] | None = None) -> np.ndarray:
+    """The LlamaIndex embedding's own vectors, in input order, longest texts first so that
+    batches pad little. For ``HuggingFaceEmbedding`` this is the call it makes itself
+    (sentence-transformers' ``encode`` with the "text" prompt), without the round trip of
+    the vectors through Python lists."""
     model = getattr(embedder, "_model", None)
-    if hasattr(model, "encode") and hasattr(embedder, "normalize"):
-        vectors = model.encode(
-            texts, batch_size=embedder.embed_batch_size, prompt_name="text",
-            normalize_embeddings=embedder.normalize, show_progress_bar=progress, convert_to_numpy=True,
-        )
-        return np.asarray(vectors, dtype=np.float32)
-    from tqdm import tqdm
-
     batch = getattr(embedder, "embed_batch_size", 64)
     order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-    out = np.zeros((len(texts), 0), dtype=np.float32)
-    with tqdm(total=len(texts), desc="Embedding passages", unit="text", disable=not progress) as bar:
-        for i in range(0, len(texts), batch):
-            rows = order[i : i + batch]
-            vectors = np.asarray(embedder.get_text_embedding_batch([texts[r] for r in rows]), dtype=np.float32)
-            if out.shape[1] == 0:
-                out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
-            out[rows] = vectors
-            bar.update(len(rows))
-    return out
+    out = None
+    for i in range(0, len(texts), batch):
+        rows = order[i : i + batch]
+        items = [texts[r] for r in rows]
+        if hasattr(model, "encode") and hasattr(embedder, "normalize"):
+            vectors = model.encode(
+                items, batch_size=batch, prompt_name="text", normalize_embeddings=embedder.normalize,
+                show_progress_bar=False, convert_to_numpy=True,
+            )
+        else:
+            vectors = embedder.get_text_embedding_batch(items)
+        vectors = np.asarray(vectors, dtype=np.float32)
+        if out is None:
+            out = np.zeros((len(texts), vectors.shape[1]), dtype=np.float32)
+        out[rows] = vectors
+        if on_batch is not None:
+            on_batch(len(rows))
+    return out if out is not None else np.zeros((0, 0), dtype=np.float32)
 
 
-def _prepare_query_encoder(embedder, directory: Path, previous: Path | None, texts: list[str], vectors) -> dict:
-    """Export the model for questions (or reuse the previous build's export) and check it
-    reproduces ``vectors``. Returns the manifest entry."""
+def _document_encoder(model, export: Export | None, directory: Path, probes: list[str]) -> tuple[object, dict, dict]:
+    """What embeds the build's documents, the manifest's ``query_encoder`` entry and the
+    checksums of files linked from the previous build. The current build's export when it
+    is of this model (linked into ``directory``, checked when it was made: no torch import);
+    else the model, exported into ``directory`` and checked on ``probes`` against its own
+    vectors; the model itself when it cannot be exported."""
     from qa.index.onnx_export import ExportUnsupported, export_encoder, verify
 
-    probe = slice(0, EXPORT_PROBE_TEXTS)
-    reused = previous is not None and link_tree(previous / ENCODER_DIR, directory)
+    if export is not None and (not _is_model(model) or _exportable(model)):
+        link_tree(export.directory, directory)
+        return OnnxEncoder(directory, threads=os.cpu_count() or 1), export.entry, export.files
+    embedder = model if _is_model(model) else model()
     try:
-        if reused:
-            try:
-                difference = verify(directory, texts[probe], vectors[probe])
-            except ExportUnsupported:
-                shutil.rmtree(directory, ignore_errors=True)
-                reused = False
-        if not reused:
-            export_encoder(embedder, directory)
-            difference = verify(directory, texts[probe], vectors[probe])
+        export_encoder(embedder, directory)
+        difference = verify(directory, probes, _model_vectors(embedder, probes))
     except ExportUnsupported as err:
         shutil.rmtree(directory, ignore_errors=True)
-        log.warning("Questions will be embedded by sentence-transformers (slower to start): %s", err)
-        return {"kind": "sentence-transformers", "reason": str(err)}
-    return {"kind": "onnx", "max_difference": difference, "checked_texts": len(texts[probe])}
+        log.warning("Documents and questions will be embedded by sentence-transformers (slower): %s", err)
+        return embedder, {"kind": "sentence-transformers", "reason": str(err)}, {}
+    entry = {"kind": "onnx", "max_difference": difference, "checked_texts": len(probes)}
+    return OnnxEncoder(directory, threads=os.cpu_count() or 1), entry, {}
+
+
+def _is_model(model) -> bool:
+    """A LlamaIndex embedding, as opposed to a function that loads one."""
+    return hasattr(model, "get_text_embedding_batch")
+
+
+def _exportable(embedder) -> bool:
+    """Whether an export can be of this embedding (a sentence-transformers model); a stand-in
+    or remote embedding embeds for itself."""
+    return hasattr(getattr(embedder, "_model", None), "encode")

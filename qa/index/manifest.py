@@ -20,7 +20,7 @@ from qa.corpus import corpus_hash
 from qa.errors import IndexCorrupt, IndexMissing
 
 #: Bump when the layout or the meaning of any persisted file changes.
-INDEX_FORMAT_VERSION = 6
+INDEX_FORMAT_VERSION = 7  # 7: documents embedded by the ONNX export
 MANIFEST_NAME = "manifest.json"
 STORAGE_DIR = "storage"
 BM25_DIR = "bm25"

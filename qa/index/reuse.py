@@ -198,19 +198,35 @@ class Previous:
             raise ValueError(f"rows {first}..{first + count} past the {len(self._vectors)} stored vectors")
         return self._vectors[first : first + count]
 
-    def intact_encoder_files(self) -> dict | None:
-        """The manifest entries of the previous build's ONNX export when it can be reused as
-        it is (one exists and, unless trusted, every file matches its checksum), else None."""
-        manifest = self.manifest
-        if not manifest or manifest.get("query_encoder", {}).get("kind") != "onnx":
+
+@dataclass(frozen=True)
+class Export:
+    """The current build's ONNX export of the model, reusable by the next build."""
+
+    directory: Path
+    #: Its files' manifest entries, by path inside a build (``encoder/...``).
+    files: dict
+    #: The manifest's ``query_encoder`` entry.
+    entry: dict
+
+
+def reusable_export(index_dir: Path, manifest: dict | None, model: str, trusted: bool) -> Export | None:
+    """The export of the build ``manifest`` describes when it is of ``model`` and (unless
+    ``trusted``: checked when this store loaded or wrote that build) every file is intact.
+    An export depends on the model alone, so a build with other chunking, or one that
+    embeds every document anew, reuses it too."""
+    if not manifest or manifest.get("model") != model or manifest.get("query_encoder", {}).get("kind") != "onnx":
+        return None
+    build_dir = index_dir / str(manifest["build"])
+    files = {k: v for k, v in manifest.get("files", {}).items() if k.startswith(ENCODER_DIR + "/")}
+    if not files:
+        return None
+    if not trusted:
+        try:
+            check_files(build_dir, files)
+        except IndexCorrupt:
             return None
-        files = {k: v for k, v in manifest.get("files", {}).items() if k.startswith(ENCODER_DIR + "/")}
-        if not self.trusted:
-            try:
-                check_files(self.build_dir, files)
-            except IndexCorrupt:
-                return None
-        return files or None
+    return Export(build_dir / ENCODER_DIR, files, manifest["query_encoder"])
 
 
 def link_tree(source: Path, target: Path) -> bool:

@@ -19,7 +19,7 @@ from typing import Callable
 from qa.config import Settings
 from qa.corpus import Article
 from qa.errors import IndexCorrupt, IndexMissing
-from qa.index.build import write_build
+from qa.index.build import RemoteEmbedding, write_build
 from qa.index.corpus_index import Chunk, CorpusIndex, articles_by_name
 from qa.index.manifest import (
     BM25_DIR,
@@ -34,7 +34,7 @@ from qa.index.manifest import (
     stale_reason,
     write_atomically,
 )
-from qa.index.reuse import Part, Previous, Snapshot, read_part
+from qa.index.reuse import Export, Part, Previous, Snapshot, read_part, reusable_export
 from qa.lexical import ScoreMatrix, Vocabulary
 from qa.vector_search import all_cores, prepare_for_search
 
@@ -75,23 +75,24 @@ class IndexStore:
         load_embedder: Callable[[], object],
         progress: bool = True,
         rebuild: bool = False,
-        report: Callable[[str], None] | None = None,
+        report: Callable[[object], None] | None = None,
     ) -> tuple[CorpusIndex, str]:
         """Load the index if it is up to date, else build it (incrementally). Returns it and
         what was done.
 
         ``documents`` are the corpus's `Article`s or scanned files (`qa.corpus.SourceFile`:
         read only when they must be embedded). ``load_embedder`` returns the LlamaIndex
-        embedding model; it is called only to build, so an up-to-date index opens without
-        loading torch.
+        embedding model; it is called only by a build that has no ONNX export of the model
+        to embed with, so an up-to-date index opens, and later builds run, without torch.
+        ``report`` gets each step of a build (and `qa.index.progress.EmbeddingProgress`).
         """
         documents = list(documents)
 
         def build(why: str):
-            return self.build(documents, load_embedder(), progress, report=report), why
+            return self.build(documents, load_embedder, progress, report=report), why
 
         if rebuild:
-            return self.build(documents, load_embedder(), progress, report=report, reuse=False), "rebuilt on request"
+            return self.build(documents, load_embedder, progress, report=report, reuse=False), "rebuilt on request"
         try:
             reason = self.stale_reason(documents)
         except IndexMissing:
@@ -178,16 +179,21 @@ class IndexStore:
         documents,
         embedder,
         progress: bool = True,
-        report: Callable[[str], None] | None = None,
+        report: Callable[[object], None] | None = None,
         reuse: bool = True,
+        remote: RemoteEmbedding | None = None,
     ) -> CorpusIndex:
-        """Chunk, embed and persist ``documents`` (`Article`s or `qa.corpus.SourceFile`s) with
-        ``embedder`` (a LlamaIndex ``HuggingFaceEmbedding``); return the loaded result.
+        """Chunk, embed and persist ``documents`` (`Article`s or `qa.corpus.SourceFile`s);
+        return the loaded result. ``embedder`` is the model (a LlamaIndex
+        ``HuggingFaceEmbedding``) or a function loading it: documents are embedded by the
+        model's ONNX export, which the first build makes (the only time the model is loaded);
+        a model that cannot be exported embeds them itself.
 
         Documents unchanged since the previous build (same sha256, model and chunking) are
         reused, not read or embedded again (``reuse=False`` embeds everything anew). A document
         that cannot be read is left out with a message in `CorpusIndex.skipped`; `CorpusError`
-        when none can be.
+        when none can be. ``remote`` reads and embeds the new documents elsewhere (a Ray
+        cluster: `qa.index.ray_build.RayEmbedding`).
         """
         say = report or (lambda message: None)
         documents = sorted(documents, key=lambda d: d.source)
@@ -196,7 +202,7 @@ class IndexStore:
             previous = self._previous() if reuse else Previous.none()
             manifest, index, parts = write_build(
                 self.index_dir, self._documents_dir, self.settings, documents, embedder, previous,
-                self._current_build_dir(), progress, say,
+                self._export(), progress, say, remote=remote,
             )
             # The commit point. Compact: the indenting JSON encoder is pure Python, 10 ms for a
             # thousand documents.
@@ -259,13 +265,15 @@ class IndexStore:
         path = self.index_dir / str(manifest["build"])
         return (path, manifest) if path.is_dir() else (None, None)
 
-    def _current_build_dir(self) -> Path | None:
-        """The build the manifest points at, if any (its ONNX export may be reused)."""
+    def _export(self) -> Export | None:
+        """The current build's ONNX export when the next build can embed with it."""
         try:
-            path = self.index_dir / str(self.read_manifest()["build"])
+            manifest = self.read_manifest()
         except (IndexMissing, IndexCorrupt):
             return None
-        return path if path.is_dir() else None
+        snapshot = self._snapshot
+        trusted = snapshot is not None and snapshot.build_id == manifest["build"]
+        return reusable_export(self.index_dir, manifest, self.settings.model, trusted)
 
     def _remove_old_builds(self, keep: str) -> None:
         for path in self.index_dir.iterdir():
