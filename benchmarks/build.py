@@ -249,9 +249,10 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--work", type=Path, help="keep corpora and indexes here (default: a temporary folder)")
     parser.add_argument("--chunks", type=int, default=1000, help="size of the synthetic corpus (default 1000)")
+    parser.add_argument("--skip-new-process", action="store_true", help="only the synthetic corpus")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="qa-bench-build-"))
-    rows, details = new_process_rebuild(work)
+    rows, details = ([], {}) if args.skip_new_process else new_process_rebuild(work)
     corpus = work / f"corpus-{args.chunks}"
     if not corpus.exists():
         synthetic.write_corpus(corpus, args.chunks)
