@@ -78,6 +78,11 @@ class RayEmbedding:
                 rows.append({"source": doc.source, "payload": payload})
         if not rows:
             return results
+        # Ray Data's own progress lines would interleave with the build's bar.
+        context = ray.data.DataContext.get_current()
+        context.enable_progress_bars = False
+        context.print_on_execution_start = False
+        logging.getLogger("ray.data").setLevel(logging.WARNING)
         export = ray.put({path.name: path.read_bytes() for path in Path(encoder_dir).iterdir()})
         workers = min(self.worker_count(ray), max(1, len(rows) // DOCUMENTS_PER_BATCH))
         dataset = ray.data.from_items(rows).map_batches(
