@@ -239,11 +239,6 @@ def _write_text_side(tmp_dir: Path, documents_dir: Path, parts: list[Part], chun
     return doc_entries, dict(sorted(stored.items())), bm25
 
 
-def _chunk_text(parts: list[Part], chunk: Chunk) -> str:
-    article = next(p.article for p in parts if p.article.source == chunk.source)
-    return article.text[chunk.start : chunk.end]
-
-
 def write_faiss(index, path: Path) -> None:
     """Where and how LlamaIndex's ``FaissVectorStore.persist`` writes it, so that
     ``FaissVectorStore.from_persist_dir`` opens the build too."""

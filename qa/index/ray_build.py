@@ -79,17 +79,17 @@ class RayEmbedding:
         if not rows:
             return results
         # Ray Data's own progress lines would interleave with the build's bar.
+        logging.getLogger("ray.data").setLevel(logging.ERROR)
         context = ray.data.DataContext.get_current()
         context.enable_progress_bars = False
         context.print_on_execution_start = False
-        logging.getLogger("ray.data").setLevel(logging.WARNING)
         export = ray.put({path.name: path.read_bytes() for path in Path(encoder_dir).iterdir()})
         workers = min(self.worker_count(ray), max(1, len(rows) // DOCUMENTS_PER_BATCH))
         dataset = ray.data.from_items(rows).map_batches(
             _Embedder,
             fn_constructor_kwargs={"export": export, "settings": settings},
             batch_size=DOCUMENTS_PER_BATCH,
-            concurrency=workers,
+            compute=ray.data.ActorPoolStrategy(size=workers),
             num_cpus=CPUS_PER_WORKER,
         )
         with ProgressBar(len(rows), show=self.progress, report=say, unit="documents") as bar:

@@ -40,6 +40,7 @@ from qa.vector_search import all_cores, prepare_for_search
 
 log = logging.getLogger(__name__)
 
+
 class IndexStore:
     """Reads and writes the index directory. Cheap to construct; touches disk only when asked.
 
