@@ -98,6 +98,10 @@ def run(seeds: Path, work: Path, sizes: list[int]) -> tuple[list, dict]:
     found, details["latency_nyt"] = latency.run(nyt_engine, nyt_questions, corpus="nyt")
     rows += found
 
+    say("unseen corpus: `qa index --full` in a new process against sentence-transformers in one")
+    found, details["new_process_build"] = build.new_process_rebuild(work)
+    rows += found
+
     say("cold start: new `qa ask` processes")
     found, details["cold_start"] = cold_start.run(seeds, seeds_index)
     rows += found

@@ -11,7 +11,7 @@ import synthetic
 from measure import Row, ms, peak_rss_mib, percentile, timed
 
 from qa.config import Settings
-from qa.encoder import OnnxEncoder
+from qa.index.encoder import OnnxEncoder
 from qa.engine import QAEngine
 from qa.vector_search import (
     EXACT_MAX_VECTORS,
@@ -111,7 +111,7 @@ def peak_memory(label: str, seeds: Path, index_dir: Path, encoder_dir: Path) -> 
     code = (
         f"import sys; sys.path.insert(0, {str(root)!r})\n"
         "from pathlib import Path\n"
-        "from qa.config import Settings\nfrom qa.encoder import OnnxEncoder\nfrom qa.engine import QAEngine\n"
+        "from qa.config import Settings\nfrom qa.index.encoder import OnnxEncoder\nfrom qa.engine import QAEngine\n"
         f"engine = QAEngine(Settings(seeds_dir=Path({str(seeds)!r}), index_dir=Path({str(index_dir)!r})),"
         f" encoder=OnnxEncoder(Path({str(encoder_dir)!r}))).load(progress=False)\n"
         f"for q in {questions(20, seed=3)!r}: engine.ask(q)\n"

@@ -76,7 +76,7 @@ def say(message: str) -> None:
 
 
 class StandInEncoder:
-    """The engine's question encoder (`qa.encoder.Encoder`) for a stand-in corpus: questions get
+    """The engine's question encoder (`qa.index.encoder.Encoder`) for a stand-in corpus: questions get
     the stand-in's vectors, the same geometry as the chunks'."""
 
     def __init__(self, stand_in: BagOfWordVectors) -> None:

@@ -78,7 +78,8 @@ def build_parser() -> argparse.ArgumentParser:
         description="Read, chunk and embed the corpus folder's documents into its index. Only new "
         "and changed documents are embedded; removed ones leave the index. With --status only "
         "report whether the index is up to date.",
-        epilog="examples:\n  qa index\n  qa index ~/reports\n  qa index --status\n  qa index --full\n  qa index --watch",
+        epilog="examples:\n  qa index\n  qa index ~/reports\n  qa index --status\n  qa index --full\n  qa index --watch\n"
+        "  qa index ~/archive --ray auto --store postgresql://qa@db/news",
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     index.add_argument("path", nargs="?", type=Path, metavar="PATH",
@@ -88,6 +89,11 @@ def build_parser() -> argparse.ArgumentParser:
     index.add_argument("--watch", action="store_true",
                        help="then keep watching the folder: index documents added, changed or removed "
                        "within seconds (and publish them, with --store), until Ctrl+C")
+    index.add_argument("--ray", metavar="ADDRESS",
+                       help="read and embed the new documents on a Ray cluster (auto, ray://HOST:10001, "
+                       "local); needs pip install 'qa-news[cluster]'")
+    index.add_argument("--ray-workers", type=int, metavar="N",
+                       help="workers on the cluster (default: one per CPU)")
 
     chat = sub.add_parser(
         "chat", parents=[common], help="start the web chat",
@@ -181,18 +187,30 @@ def cmd_index(args: argparse.Namespace) -> int:
         _print_skipped(list(scan.skipped) + manifest.get("skipped", []))
         _print_furniture(store.load())
         return EXIT_OK
-    from qa.embedding import load_embedder
+    from qa.index.embedding import load_embedder
 
-    embedder = load_embedder(settings.model)
-    _build(settings, store, scan, embedder, reuse=not args.full)
+    remote = None
+    if args.ray_workers is not None and args.ray_workers < 1:
+        print(f"error: --ray-workers must be at least 1; got {args.ray_workers}", file=sys.stderr)
+        return EXIT_ERROR
+    if args.ray:
+        from qa.index.ray_build import RayEmbedding
+
+        remote = RayEmbedding(args.ray, workers=args.ray_workers, progress=sys.stderr.isatty())
+
+    def embedder():
+        """Loaded only when the index has no ONNX export of the model yet (the first build)."""
+        return load_embedder(settings.model)
+
+    _build(settings, store, scan, embedder, reuse=not args.full, remote=remote)
     if args.watch:
-        _watch(settings, store, embedder)
+        _watch(settings, store, embedder, remote)
     return EXIT_OK
 
 
-def _build(settings, store, scan, embedder, reuse: bool = True) -> None:
+def _build(settings, store, scan, embedder, reuse: bool = True, remote=None) -> None:
     """Build (incrementally unless ``reuse`` is False), report, and publish with --store."""
-    index = store.build(scan.files, embedder, progress=sys.stderr.isatty(), reuse=reuse)
+    index = store.build(scan.files, embedder, progress=sys.stderr.isatty(), reuse=reuse, remote=remote)
     m = index.manifest
     counts = m["counts"]
     print(
@@ -206,7 +224,7 @@ def _build(settings, store, scan, embedder, reuse: bool = True) -> None:
         _publish(index, settings.store)
 
 
-def _watch(settings, store, embedder) -> None:
+def _watch(settings, store, embedder, remote=None) -> None:
     """``qa index --watch``: index the folder again after each burst of changes, until Ctrl+C."""
     from qa.corpus import CorpusFolder
     from qa.corpus.formats import kind_of
@@ -215,7 +233,7 @@ def _watch(settings, store, embedder) -> None:
     def rebuild(changed: list[str]) -> None:
         print(f"{len(changed)} change(s): {', '.join(changed[:5])}{' ...' if len(changed) > 5 else ''}", flush=True)
         scan = CorpusFolder(settings.seeds_dir).scan(required=True)
-        _build(settings, store, scan, embedder)
+        _build(settings, store, scan, embedder, remote=remote)
         sys.stdout.flush()
 
     print(f"Watching {settings.seeds_dir} for added, changed and removed documents (Ctrl+C to stop).", flush=True)

@@ -48,7 +48,7 @@ class QAEngine:
     """Answers questions over one corpus. Constructing is cheap; `load` does the work once.
 
     Collaborators may be passed in: ``embedder`` (a LlamaIndex embedding, used to build
-    the index) and ``encoder`` (a `qa.encoder.Encoder`, used to embed questions). By
+    the index) and ``encoder`` (a `qa.index.encoder.Encoder`, used to embed questions). By
     default the index's ONNX export embeds questions, and the configured model is
     loaded only when the index has to be built.
     """
@@ -95,7 +95,7 @@ class QAEngine:
     def embedder(self):
         """The LlamaIndex embedding model that builds the index (loaded on first use: seconds)."""
         if self._embedder is None:
-            from qa.embedding import load_embedder
+            from qa.index.embedding import load_embedder
 
             self._embedder = load_embedder(self.settings.model)
         return self._embedder
@@ -110,7 +110,7 @@ class QAEngine:
             self._open(progress=progress, rebuild=rebuild)
         return self
 
-    def refresh(self, report: Callable[[str], None] | None = None) -> str:
+    def refresh(self, report: Callable[[object], None] | None = None) -> str:
         """Bring the index up to date with the corpus folder (after files were added, changed
         or removed): only new and changed documents are read and embedded. Questions keep
         being answered from the previous index until the new one is ready. Returns what was
@@ -197,7 +197,7 @@ class QAEngine:
         return ReaderAnswerer(reader, texts, index.sentences, thresholds, embed=self._encoder.embed)
 
     def _question_encoder(self, index):
-        from qa.encoder import OnnxEncoder, SentenceTransformerEncoder
+        from qa.index.encoder import OnnxEncoder, SentenceTransformerEncoder
 
         if index.encoder_dir is not None:
             return OnnxEncoder(index.encoder_dir).load()

@@ -1,6 +1,6 @@
 """The ``qa`` command through ``main(argv)``: output, exit codes, one-line errors, help with examples.
 
-The model is the session engine's (``qa.embedding.load_embedder`` is patched to
+The model is the session engine's (``qa.index.embedding.load_embedder`` is patched to
 return it), so each call costs the index, not a second model load.
 """
 
@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-import qa.embedding
+import qa.index.embedding
 from qa.cli import EXIT_ERROR, EXIT_OK, main
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
@@ -24,7 +24,7 @@ QUESTION = "How many Indians were recruited?"
 @pytest.fixture(autouse=True)
 def shared_model(monkeypatch, engine):
     embedder = engine.embedder  # loaded before the patch: loading it calls load_embedder itself
-    monkeypatch.setattr(qa.embedding, "load_embedder", lambda model: embedder)
+    monkeypatch.setattr(qa.index.embedding, "load_embedder", lambda model: embedder)
     for name in ("QA_SEEDS_DIR", "QA_INDEX_DIR", "QA_MODEL", "QA_RETRIEVAL"):
         monkeypatch.delenv(name, raising=False)
 

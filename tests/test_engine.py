@@ -367,7 +367,7 @@ def test_engine_lists_the_articles_and_counts_passages(engine):
 
 def test_package_ask_uses_the_index_dir_from_the_environment(monkeypatch, tmp_path, settings, engine):
     import qa
-    import qa.embedding
+    import qa.index.embedding
 
     index_dir = tmp_path / "index"
     shutil.copytree(settings.index_dir, index_dir)  # an up-to-date index: loaded, not rebuilt
@@ -376,7 +376,7 @@ def test_package_ask_uses_the_index_dir_from_the_environment(monkeypatch, tmp_pa
     for name in ("QA_MODEL", "QA_RETRIEVAL"):
         monkeypatch.delenv(name, raising=False)
     embedder = engine.embedder  # loaded before the patch: loading it calls load_embedder itself
-    monkeypatch.setattr(qa.embedding, "load_embedder", lambda model: embedder)  # skip a second model load
+    monkeypatch.setattr(qa.index.embedding, "load_embedder", lambda model: embedder)  # skip a second model load
     monkeypatch.setattr(qa, "_default", None)
 
     answer = qa.ask(EXAMPLE)

@@ -14,7 +14,8 @@ from pathlib import Path
 
 import pytest
 
-import qa.index as index_module
+import qa.index.build as build_module
+import qa.index.store as store_module
 from qa.config import DEFAULT_MODEL, Settings
 from qa.corpus import corpus_hash, load_corpus
 from qa.engine import QAEngine
@@ -61,13 +62,13 @@ def index_copy(tmp_path, pristine_index) -> Path:
 def embed_calls(monkeypatch) -> list[int]:
     """Records how many texts each build embeds (and so whether anything was embedded)."""
     calls: list[int] = []
-    real = index_module.embed_texts
+    real = build_module.embed_texts
 
-    def counting(embedder, texts, progress):
+    def counting(encoder, texts, progress, **options):
         calls.append(len(texts))
-        return real(embedder, texts, progress)
+        return real(encoder, texts, progress, **options)
 
-    monkeypatch.setattr(index_module, "embed_texts", counting)
+    monkeypatch.setattr(build_module, "embed_texts", counting)
     return calls
 
 
@@ -340,13 +341,13 @@ def test_open_rebuilds_a_corrupt_index_and_answers_correctly(index_copy, small_s
 def test_build_interrupted_while_writing_leaves_the_previous_index_loadable(index_copy, small_seeds, embedder, monkeypatch):
     manifest_before = (index_copy / MANIFEST_NAME).read_bytes()
     builds_before = build_dirs(index_copy)
-    real = index_module._write_faiss
+    real = build_module.write_faiss
 
     def write_then_interrupt(index, path):
         real(index, path)  # half the files are on disk when Ctrl-C lands
         raise KeyboardInterrupt
 
-    monkeypatch.setattr(index_module, "_write_faiss", write_then_interrupt)
+    monkeypatch.setattr(build_module, "write_faiss", write_then_interrupt)
     settings = small_settings(small_seeds, index_copy)
     with pytest.raises(KeyboardInterrupt):
         IndexStore(index_copy, settings).build(load_corpus(small_seeds), embedder, progress=False)
@@ -366,7 +367,7 @@ def test_build_failing_before_the_manifest_is_written_keeps_the_old_index(index_
     def disk_full(path, content):
         raise OSError(28, "No space left on device")
 
-    monkeypatch.setattr(index_module, "_write_atomically", disk_full)
+    monkeypatch.setattr(store_module, "write_atomically", disk_full)
     settings = small_settings(small_seeds, index_copy)
     with pytest.raises(OSError, match="No space left"):
         IndexStore(index_copy, settings).build(load_corpus(small_seeds), embedder, progress=False)
@@ -402,8 +403,8 @@ def test_a_corpus_above_the_exact_limit_is_searched_by_hnsw_and_still_answers(tm
 
 
 def test_a_model_that_cannot_be_exported_embeds_questions_with_sentence_transformers(tmp_path, small_seeds, embedder, monkeypatch):
-    import qa.onnx_export as onnx_export
-    from qa.encoder import SentenceTransformerEncoder
+    import qa.index.onnx_export as onnx_export
+    from qa.index.encoder import SentenceTransformerEncoder
 
     def exporter_fails(*args):
         raise RuntimeError("Exporting the operator 'aten::custom' to ONNX opset version 17 is not supported")
@@ -417,3 +418,62 @@ def test_a_model_that_cannot_be_exported_embeds_questions_with_sentence_transfor
     assert not any(name.startswith("encoder/") for name in manifest["files"])
     assert isinstance(engine._encoder, SentenceTransformerEncoder)
     assert engine.ask(QUESTION).short == "126"
+
+
+# -- documents embedded by the ONNX export ----------------------------------------------
+
+
+def test_documents_are_embedded_by_the_export_as_sentence_transformers_embeds_them(engine):
+    """The index's vectors (the export, batched by length) against sentence-transformers'
+    own encode of every seeds chunk: within the export's tolerance (measured: 2.4e-7 on the
+    NYT suite's 459 passages; min cosine 0.9999999)."""
+    from qa.index.onnx_export import EXPORT_TOLERANCE
+
+    index = engine._index
+    assert index.manifest["document_encoder"] == "onnx"
+    texts = [index.chunk_text(c) for c in index.chunks]
+    stored = index.faiss_index.reconstruct_n(0, index.faiss_index.ntotal)
+    theirs = engine.embedder._model.encode(texts, batch_size=64, normalize_embeddings=True)
+    assert float(abs(stored - theirs).max()) <= EXPORT_TOLERANCE
+
+
+@pytest.mark.parametrize("batch", [1, 7, 32, 1000])
+def test_a_documents_vector_does_not_depend_on_its_batch(engine, batch):
+    from qa.index.encoder import OnnxEncoder
+
+    index = engine._index
+    texts = [index.chunk_text(c) for c in index.chunks[:40]]
+    encoder = OnnxEncoder(index.encoder_dir).load()
+    one_at_a_time = [encoder.embed([t])[0] for t in texts]
+    assert float(abs(encoder.embed_many(texts, batch=batch) - one_at_a_time).max()) <= 1e-5
+
+
+def test_a_new_process_rebuild_imports_neither_torch_nor_sentence_transformers(index_copy, small_seeds):
+    import subprocess
+    import sys
+
+    code = (
+        "import sys\nfrom qa.cli import main\n"
+        f"status = main(['index', '--full', '--corpus', {str(small_seeds)!r}, '--index', {str(index_copy)!r}])\n"
+        "print(status, 'torch' in sys.modules, 'sentence_transformers' in sys.modules)\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=300,
+                          cwd=Path(__file__).resolve().parent.parent)
+    assert done.stdout.splitlines()[-1] == "0 False False", done.stdout + done.stderr
+    manifest = json.loads((index_copy / MANIFEST_NAME).read_text(encoding="utf-8"))
+    assert manifest["counts"]["documents_reused"] == 0
+
+
+def test_a_build_reports_its_progress_with_a_rate_and_an_estimate(index_copy, small_seeds, embedder):
+    from qa.index.progress import EmbeddingProgress
+
+    events = []
+    settings = small_settings(small_seeds, index_copy)
+    index = IndexStore(index_copy, settings).build(
+        load_corpus(small_seeds), embedder, progress=False, report=events.append, reuse=False
+    )
+    progress = [e for e in events if isinstance(e, EmbeddingProgress)]
+    assert progress[0].done == 0 and progress[-1].done == progress[-1].total == len(index.chunks)
+    assert progress[-1].rate > 0
+    assert " a second, about " in str(progress[-1]) and str(progress[-1]).endswith(" left)")
+    assert [e.done for e in progress] == sorted(e.done for e in progress)

@@ -1,7 +1,7 @@
 """Questions are answered without LlamaIndex or torch at question time, and nothing changes for it.
 
 The fast path (`qa.retrieve.Retriever` over the persisted FAISS and bm25s files,
-`qa.encoder.OnnxEncoder` for the question) must give what the plain stack
+`qa.index.encoder.OnnxEncoder` for the question) must give what the plain stack
 gives: LlamaIndex's ``QueryFusionRetriever`` over its vector and BM25
 retrievers, and sentence-transformers' vectors. Checked on every question of
 the eval set.
@@ -12,11 +12,11 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from qa.encoder import OnnxEncoder, SentenceTransformerEncoder
+from qa.index.encoder import OnnxEncoder, SentenceTransformerEncoder
 from qa.engine import QAEngine
 from qa.evaluation.dataset import load_questions
 from qa.llamaindex_view import bm25_retriever, vector_index as llama_vector_index
-from qa.onnx_export import EXPORT_TOLERANCE
+from qa.index.onnx_export import EXPORT_TOLERANCE
 from qa.retrieve import CANDIDATE_FACTOR, DENSE_WEIGHT, RESERVE_FACTOR, Retriever
 
 

@@ -17,6 +17,7 @@ from pathlib import Path
 import gradio as gr
 
 from qa.errors import QAError
+from qa.index.progress import EmbeddingProgress
 from qa.ui import chat as chat_turn
 from qa.ui import render
 
@@ -182,8 +183,9 @@ def create_app(engine, *, allow_changes: bool = True, watching: bool = False) ->
         picker = [gr.update(choices=document_choices(), value=None)] if allow_changes else []
         return (now, header_html(), documents_html(), gr.update(choices=document_choices()), *picker)
 
-    def reindex(lines: list[str]):
-        """Bring the index up to date, yielding each step for the progress line."""
+    def reindex(lines: list[str], progress: gr.Progress | None = None):
+        """Bring the index up to date, yielding each step for the progress line; while passages
+        are embedded, ``progress`` shows a bar with the rate and an estimate (`EmbeddingProgress`)."""
         steps: list[str] = []
         done = threading.Event()
         outcome: dict = {}
@@ -204,7 +206,10 @@ def create_app(engine, *, allow_changes: bool = True, watching: bool = False) ->
         while not done.wait(REINDEX_POLL_SECONDS):
             if len(steps) > shown:
                 shown = len(steps)
-                yield corpus_views(render.progress_markdown([*lines, steps[-1] + "..."]))
+                step = steps[-1]
+                if isinstance(step, EmbeddingProgress) and progress is not None:
+                    progress((step.done, step.total), desc="Embedding passages", unit="passages")
+                yield corpus_views(render.progress_markdown([*lines, f"{step}..."]))
         if "error" in outcome:
             lines = [*lines, f"Indexing failed: {outcome['error']}"]
         else:
@@ -212,7 +217,7 @@ def create_app(engine, *, allow_changes: bool = True, watching: bool = False) ->
                      "the new documents answer questions now."]
         yield corpus_views(render.progress_markdown(lines))
 
-    def add_documents(paths):
+    def add_documents(paths, progress=gr.Progress()):
         paths = [paths] if isinstance(paths, str) else list(paths or [])
         lines, added = [], 0
         for path in paths:
@@ -230,7 +235,7 @@ def create_app(engine, *, allow_changes: bool = True, watching: bool = False) ->
             yield corpus_views(render.progress_markdown(lines or ["No file received."]))
             return
         yield corpus_views(render.progress_markdown([*lines, "Indexing..."]))
-        yield from reindex(lines)
+        yield from reindex(lines, progress)
 
     def remove_document(source: str | None):
         if not source:

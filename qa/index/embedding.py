@@ -3,7 +3,7 @@
 ``HuggingFaceEmbedding`` (sentence-transformers).
 
 Importing sentence-transformers costs seconds, so it happens in `load_embedder`,
-never at import time of this module; questions are embedded by `qa.encoder`.
+never at import time of this module; questions are embedded by `qa.index.encoder`.
 """
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Exporting the index's sentence-transformers model to ONNX, for `qa.encoder.OnnxEncoder`.
+"""Exporting the index's sentence-transformers model to ONNX, for `qa.index.encoder.OnnxEncoder`.
 
 Runs at build time, where torch is loaded anyway. Only models that
 sentence-transformers runs as a transformer, then mean or CLS pooling, then
@@ -20,7 +20,7 @@ from typing import Sequence
 
 import numpy as np
 
-from qa.encoder import (
+from qa.index.encoder import (
     ENCODER_CONFIG_FILE,
     ONNX_MODEL_FILE,
     POOLINGS,
