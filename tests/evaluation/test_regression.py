@@ -17,10 +17,10 @@ from qa.evaluation.dataset import load_questions
 from qa.evaluation.harness import run_eval
 from qa.evaluation.suites import NYT, SEEDS
 
-# Floors under the figures measured on 2026-12-06 with the reader's exact integer arithmetic and
-# windows read one at a time (issue 19; evals/README.md): HasAns F1 / NoAns seeds dev 0.628 / 0.35,
-# heldout 0.593 / 0.50; NYT calibration 0.638 / 0.82, report 0.656 / 0.94; contains and citation
-# support 0.677 / 0.793 (seeds), 0.817 / 0.853 (NYT). The integer arithmetic is now the same on
+# Floors under the figures measured on 2026-12-06 with the reader's exact integer arithmetic,
+# windows read one at a time (issue 19) and page furniture out of the index (evals/README.md):
+# HasAns F1 / NoAns seeds dev 0.629 / 0.36, heldout 0.603 / 0.58; NYT calibration 0.638 / 0.82,
+# report 0.656 / 0.96; contains and citation support 0.688 / 0.791 (seeds), 0.820 / 0.857 (NYT). The integer arithmetic is now the same on
 # every processor, but an index embedded on another machine, or another processor's float
 # kernels, can still move a figure by a question: each floor sits about 0.03 under its figure
 # (one NoAns question is 0.05 of seeds dev, 0.1 of heldout, 0.02 of an NYT split), so a drop
@@ -72,11 +72,12 @@ def test_each_split_stays_above_its_floors(runs, suite, split):
     assert summary.no_ans_accuracy >= no_ans
 
 
-# Explain and summary questions (measured 2026-12-06: explain, a gold evidence sentence cited,
-# dev 0.89 / heldout 0.88; summary key points dev 0.53 / heldout 0.52 against the documents'
-# first sentences' 0.18 / 0.14).
+# Explain and summary questions (measured 2026-12-06 with the reader's exact integer arithmetic:
+# explain, a gold evidence sentence cited, dev 0.89 (8 of 9) / heldout 0.62 (5 of 8; 0.88 with the
+# saturated arithmetic before issue 19); summary key points dev 0.50 / heldout 0.38 against the
+# documents' first sentences' 0.18 / 0.14). Each floor is one question under its figure.
 #: split -> the share of explain questions citing a whole gold evidence sentence, at least
-MIN_EXPLAIN_EVIDENCE = {"dev": 0.78, "heldout": 0.75}
+MIN_EXPLAIN_EVIDENCE = {"dev": 0.77, "heldout": 0.5}
 
 
 @pytest.mark.parametrize("split", ["dev", "heldout"])
