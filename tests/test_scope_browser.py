@@ -4,41 +4,30 @@ screenshot lands in tests/artifacts/scope.png."""
 
 from __future__ import annotations
 
-import socket
 from pathlib import Path
 
 import pytest
+from browser_support import CHROMIUM, LAUNCH_ARGS
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
-               "--disable-sync", "--no-first-run"]
 #: Generous: the first question also warms up the engine's model.
 REPLY_TIMEOUT_MS = 60_000
 
 
 @pytest.fixture(scope="module")
-def page(engine):
+def page(engine, serve_app):
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is missing: install it with `make browser` (apt-get install chromium)")
     sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
-    from qa.app import launch
-
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        port = s.getsockname()[1]
-    demo = launch(engine, host="127.0.0.1", port=port, prevent_thread_lock=True, quiet=True)
-    try:
-        with sync_api.sync_playwright() as p:
-            browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
-            page = browser.new_page(viewport={"width": 1400, "height": 1100})
-            page.goto(f"http://127.0.0.1:{port}/")
-            yield page
-            browser.close()
-    finally:
-        demo.close()
+    url = serve_app(engine)
+    with sync_api.sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+        page = browser.new_page(viewport={"width": 1400, "height": 1100})
+        page.goto(url)
+        yield page
+        browser.close()
 
 
 def test_a_document_chosen_in_the_scope_panel_is_the_only_source(page, engine):

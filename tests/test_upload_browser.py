@@ -12,6 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from browser_support import CHROMIUM
 from document_files import write_pdf
 
 from qa.config import Settings
@@ -22,7 +23,6 @@ pytestmark = pytest.mark.browser
 
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
-CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
 LAUNCH_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--no-first-run"]
 #: Indexing a one-page PDF embeds a few passages; the first also loads the embedding model.

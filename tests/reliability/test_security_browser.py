@@ -8,16 +8,13 @@ text visible to the reader.
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
+from browser_support import CHROMIUM, LAUNCH_ARGS
 from reliability_support import CARGO_QUESTION, INSTRUCTIONS_SOURCE
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = Path("/usr/bin/chromium")
-LAUNCH_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--disable-component-update",
-               "--disable-sync", "--no-first-run"]
 #: Generous: the first reply of a page includes the page's own start.
 REPLY_TIMEOUT_MS = 60_000
 
