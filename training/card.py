@@ -109,9 +109,10 @@ def main(argv=None) -> None:
         max_tokens=config["max_tokens"], stride=config["stride"],
         weights_short=chosen.split('_')[0],
         weights=(f"{chosen} (onnxruntime dynamic quantisation of the weights"
-                 + ("; stored as uint8 with zero point 128, the same integers, for onnxruntime's U8U8 kernels: "
-                    "exact on every x86 processor, where U8S8 saturates on AVX2 without VNNI (`training/exact_integers.py`)"
-                    if config.get("integer_kernels") == "u8u8" else "") + ")") if chosen != "fp32" else "fp32",
+                 + ("; requantised to 7 bits (+-63, zero point 0), so that onnxruntime's U8S8 kernels, which "
+                    "saturate on AVX2 without VNNI with full 8-bit weights, are exact on every x86 processor "
+                    "(`training/exact_integers.py`)"
+                    if config.get("integer_kernels") == "u8s8_7bit" else "") + ")") if chosen != "fp32" else "fp32",
         size_mb=round((args.reader / MODEL_FILE).stat().st_size / 2**20, 1),
         recipe=recipe, trained_minutes=training.get("trained_minutes", "?"),
         metric_rows="\n".join(rows), int8_loss=config.get("int8_f1_loss", 0.0),

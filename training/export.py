@@ -3,8 +3,8 @@
     python -m training.export --model training/work/final --sdist /path/to/bigbench-1.0.0.tar.gz
 
 1. Exports the torch model to ONNX (fp32) and checks its logits against torch.
-2. Quantises the weights to int8 (onnxruntime's dynamic quantisation), stored as uint8 so
-   that onnxruntime's exact integer kernels run them on every processor (`training.exact_integers`).
+2. Quantises the weights to int8 (onnxruntime's dynamic quantisation), requantised to +-63 so
+   that onnxruntime's integer kernels are exact on every processor (`training.exact_integers`).
 3. Measures both through the runtime reader (`qa.answering.reader.Reader`), given each
    question's own paragraph: EM/F1 on the held-out training sources, no-answer accuracy on
    their unanswerable examples, and EM/F1 on SQuADShifts-NYT questions from articles that
@@ -27,7 +27,7 @@ import numpy as np
 
 from qa.answering.reader import CONFIG_FILE, FORMAT, MODEL_FILE, TOKENIZER_FILE, Reader, sha256_of
 from qa.evaluation.metrics import exact_match, token_f1
-from training.exact_integers import INTEGER_KERNELS, convert_file
+from training.exact_integers import INTEGER_KERNELS, requantize_file
 from training.sources import NYT, read_member, squad_paragraphs
 from training.windows import MAX_QUESTION_TOKENS, MAX_TOKENS, STRIDE
 
@@ -97,12 +97,12 @@ def check_against_torch(model, tokenizer, onnx_path: Path, examples: list[dict])
 
 
 def quantise(src: Path, dst: Path, per_channel: bool) -> None:
-    """int8 weights (symmetric, as QInt8 quantises them), stored as uint8 for onnxruntime's exact
-    U8U8 kernels (`training.exact_integers`): the same answers on every processor."""
+    """int8 weights (symmetric, as QInt8 quantises them), requantised to +-63 so that onnxruntime's
+    U8S8 kernels are exact (`training.exact_integers`): the same answers on every processor."""
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     quantize_dynamic(str(src), str(dst), weight_type=QuantType.QInt8, per_channel=per_channel)
-    convert_file(dst, dst)
+    requantize_file(dst, dst)
 
 
 def write_reader_dir(directory: Path, onnx_path: Path, tokenizer_json: Path, extra: dict) -> None:

@@ -7,9 +7,9 @@ onnxruntime with the ``tokenizers`` library: no torch at question time. It reads
 end logits; the ``[CLS]`` position's score is the window's no-answer score.
 
 The same window gets the same scores on every machine, as far as float arithmetic allows:
-- its weights are int8 stored as uint8 with zero point 128 (`training.exact_integers`), so
-  onnxruntime multiplies them with its U8U8 kernels, exact on every x86 processor. Its U8S8
-  kernels saturate on AVX2 processors without VNNI and moved logits by up to 2.1 there;
+- its int8 weights lie within +-63 (`training.exact_integers`), so onnxruntime's U8S8 kernels,
+  which add pairs of products in 16 bits on AVX2 processors without VNNI, cannot saturate: with
+  full 8-bit weights they did, and moved logits by up to 2.1 there;
 - each window is run alone (`Reader._run`): the model quantises its activations with one
   scale per tensor, so a window read in a batch would be scored by its neighbours' (and the
   padding's) range too.
