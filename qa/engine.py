@@ -282,6 +282,15 @@ class QAEngine:
         except KeyError:
             raise KeyError(f"{source!r} is not a document of this corpus") from None
 
+    def article(self, source: str):
+        """The document named ``source`` (as citations name it): its text, format, pages and
+        sha256 (`qa.corpus.documents.Article`). KeyError when the corpus holds no such document."""
+        self.load()
+        try:
+            return self._index.articles[source]
+        except (KeyError, TypeError):  # TypeError: an unhashable name from a caller
+            raise KeyError(f"{source!r} is not a document of this corpus") from None
+
     # -- what the UI shows ---------------------------------------------------
 
     @property
