@@ -59,7 +59,8 @@ CONTENT_SECURITY_POLICY = (
     "font-src 'self' data: blob:; connect-src 'self'; worker-src 'self' blob:; "
     "base-uri 'none'; form-action 'none'; frame-ancestors 'self'"
 )
-#: The largest PDF served: the largest one the corpus reads (`qa.corpus.formats.MAX_BYTES`).
+#: The format drawn by pdf.js (`Article.kind`); the largest file served is the largest one the
+#: corpus reads (`qa.corpus.formats.MAX_BYTES`).
 _PDF = "pdf"
 
 
