@@ -282,6 +282,15 @@ class QAEngine:
         except KeyError:
             raise KeyError(f"{source!r} is not a document of this corpus") from None
 
+    def article(self, source: str):
+        """The document named ``source`` (as citations name it): its text, format, pages and
+        sha256 (`qa.corpus.documents.Article`). KeyError when the corpus holds no such document."""
+        self.load()
+        try:
+            return self._index.articles[source]
+        except (KeyError, TypeError):  # TypeError: an unhashable name from a caller
+            raise KeyError(f"{source!r} is not a document of this corpus") from None
+
     # -- what the UI shows ---------------------------------------------------
 
     @property
@@ -316,7 +325,7 @@ class QAEngine:
 def _with_pages(answer: Answer, articles: dict) -> Answer:
     """``answer`` with each citation's pages filled in, for paged documents, and its rows, for
     tables (`qa.corpus.tables.locate`)."""
-    from qa.corpus.tables import TABLE_KINDS, locate
+    from qa.corpus.tables import KINDS_WITH_TABLES, locate
 
     def paged(citations):
         out = []
@@ -325,13 +334,13 @@ def _with_pages(answer: Answer, articles: dict) -> Answer:
             pages = tuple(article.pages(c.start, c.end)) if article is not None else ()
             if pages:
                 c = replace(c, pages=pages)
-            if article is not None and article.kind in TABLE_KINDS:
+            if article is not None and article.kind in KINDS_WITH_TABLES:
                 c = replace(c, location=locate(article, c.start, c.end))
             out.append(c)
         return out
 
     if not any(
-        getattr(articles.get(c.source), "page_starts", ()) or getattr(articles.get(c.source), "kind", "") in TABLE_KINDS
+        getattr(articles.get(c.source), "page_starts", ()) or getattr(articles.get(c.source), "kind", "") in KINDS_WITH_TABLES
         for c in [*answer.citations, *answer.related, *answer.passages]
     ):
         return answer

@@ -68,7 +68,7 @@ def sentence_spans(article: Article) -> list[Span]:
     text = article.text
     found = article.furniture
     if found is None:
-        found = furniture.find(text, article.body_start, article.page_starts)
+        found = furniture.find(text, article.body_start, article.page_starts, tables=furniture._has_tables(article))
     cuts = sorted((s, e) for s, e, _ in found)
     cut_ends = [e for _, e in cuts]
     spans: list[Span] = []

@@ -11,7 +11,8 @@ the file's suffix. The libraries are the ones LlamaIndex's file readers wrap or 
 - ``.pdf``: pypdf, page by page, so every citation can name its pages (LlamaIndex's
   ``PDFReader`` is pypdf too, one document per page; the corpus needs one text per file
   with page offsets). Encrypted and image-only files are refused with the fix.
-- ``.docx``: python-docx, paragraphs and table cells in document order.
+- ``.docx``: python-docx, paragraphs and tables in document order; a table's rows as a
+  sheet's, each cell with its header (`qa.corpus.tables.docx_table_blocks`).
 
 Every failure is a `DocumentError` naming the file and what to do: whatever a parser
 library raises is converted, and the work per file is bounded (`qa.corpus.bounds`: what a
@@ -28,7 +29,7 @@ from typing import Callable
 
 from qa.corpus.bounds import PdfBudget, check_docx_archive, check_html_markup, parser_errors, pdf_configuration
 from qa.corpus.documents import Article, parse_article
-from qa.corpus.tables import read_csv, read_xlsx
+from qa.corpus.tables import docx_table_blocks, read_csv, read_xlsx
 from qa.errors import DocumentError
 
 #: Paragraphs of extracted formats are separated like a plain-text article's.
@@ -203,13 +204,11 @@ def read_docx(source: str, data: bytes, name: str) -> Article:
     # zipfile's, lxml's and python-docx's own errors become one line.
     with parser_errors(name, ".docx file"):
         document = docx.Document(io.BytesIO(data))
-        blocks = []
+        blocks, tables = [], 0
         for block in document.iter_inner_content():
-            if hasattr(block, "rows"):  # a table: one line per row, cells separated by " | "
-                for row in block.rows:
-                    cells = [c.text.strip() for c in row.cells if c.text.strip()]
-                    if cells:
-                        blocks.append(" | ".join(dict.fromkeys(cells)))  # merged cells repeat
+            if hasattr(block, "rows"):  # a table: its rows with their headers, as a sheet's (qa/corpus/tables.py)
+                tables += 1
+                blocks.extend(docx_table_blocks(tables, block, name))
             elif text := block.text.strip():
                 blocks.append(_SPACES.sub(" ", text).strip())
         title = document.core_properties.title or None

@@ -24,6 +24,7 @@ each matched, case-insensitively, against whole lines.
 
 from __future__ import annotations
 
+import bisect
 import functools
 import json
 import logging
@@ -130,18 +131,36 @@ def marked(article, rules: Rules | None = None):
     """``article`` with its furniture found (`Article.furniture`) under ``rules``."""
     import dataclasses
 
-    spans = find(article.text, article.body_start, article.page_starts, rules)
+    spans = find(article.text, article.body_start, article.page_starts, rules, tables=_has_tables(article))
     return dataclasses.replace(article, furniture=tuple(spans))
 
 
-def find(text: str, body_start: int = 0, page_starts: tuple[int, ...] = (), rules: Rules | None = None) -> list[tuple[int, int, str]]:
+def _has_tables(article) -> bool:
+    from qa.corpus.tables import KINDS_WITH_TABLES
+
+    return getattr(article, "kind", "") in KINDS_WITH_TABLES
+
+
+def find(
+    text: str, body_start: int = 0, page_starts: tuple[int, ...] = (), rules: Rules | None = None, *, tables: bool = False
+) -> list[tuple[int, int, str]]:
     """The furniture of ``text`` after ``body_start``: ``(start, end, kind)`` spans, in order,
-    not overlapping. ``page_starts`` (a PDF's) enables the running header and footer rule."""
+    not overlapping. ``page_starts`` (a PDF's) enables the running header and footer rule.
+    ``tables`` (a table's or a .docx's text): the lines of its tables are data, never furniture
+    (a sheet's short last row before the next sheet's heading would read as a section heading)."""
     rules = rules or default_rules()
     lines = [(m.start(), m.end()) for m in _LINE.finditer(text) if m.end() > body_start and text[m.start() : m.end()].strip()]
+    data: list[tuple[int, int]] = []
+    if tables:
+        from qa.corpus.tables import table_spans
+
+        data = table_spans(text)
     found: dict[int, tuple[int, int, str]] = {}
     repeated = _running_lines(text, lines, page_starts, rules) if page_starts else set()
     for n, (start, end) in enumerate(lines):
+        table = bisect.bisect_right(data, (start, len(text))) - 1
+        if table >= 0 and start < data[table][1]:  # a table's heading or row
+            continue
         start = max(start, body_start)
         raw = text[start:end]
         line = raw.strip()

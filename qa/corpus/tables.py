@@ -31,6 +31,14 @@ from qa.errors import DocumentError
 
 #: The formats this module reads.
 TABLE_KINDS = ("csv", "xlsx")
+#: Formats whose text may hold tables among other text: a .docx's tables are written as
+#: sheets named "Table 1", "Table 2"... (`docx_table_blocks`), its paragraphs around them.
+KINDS_WITH_TABLES = (*TABLE_KINDS, "docx")
+#: What a .docx table's rows are under: its number in the document ("Table 2").
+DOCX_TABLE_LABEL = "Table {number}"
+#: Between the cells of a .docx table that is no grid of headers and rows (one row or one
+#: column: a layout box, a list), written as before tables were read as rows.
+LAYOUT_CELL_SEPARATOR = " | "
 #: Between cells of a row; a semicolon never ends a sentence (`qa.corpus.chunking`).
 CELL_SEPARATOR = "; "
 #: Largest text a table becomes (characters), as for every format (`qa.corpus.formats`):
@@ -41,7 +49,9 @@ CSV_DELIMITERS = ",;\t|"
 #: Bytes the CSV sniffer looks at.
 _SNIFF_BYTES = 20_000
 
-_HEADING = re.compile(r"^(?P<sheet>.*): rows \d+ to \d+ under the header of row (?P<header>\d+) \(", re.MULTILINE)
+_HEADING = re.compile(
+    r"^(?P<sheet>.*): rows \d+ to (?P<last>\d+) under the header of row (?P<header>\d+) \(", re.MULTILINE
+)
 _WHITESPACE = re.compile(r"\s+")
 
 
@@ -102,10 +112,37 @@ def read_xlsx(source: str, data: bytes, name: str) -> Article:
     )
 
 
+def docx_table_blocks(number: int, table, name: str) -> list[str]:
+    """A python-docx ``table`` (the ``number``-th of its document) as text blocks: a grid of a
+    header row and rows under it as one sheet named "Table N" (a heading line, then a line per
+    row, each cell with its column's header, as a CSV's); a table of one row or one column (a
+    layout box, a list) as one block per row, its cells joined by " | ". A cell merged across
+    columns is read once, under its first column."""
+    rows = []
+    for row in table.rows:
+        cells, previous = [], None
+        for cell in row.cells:  # a merged cell is the same element in each column it spans
+            cells.append("" if cell._tc is previous else cell.text)
+            previous = cell._tc
+        rows.append(cells)
+    columns = {i for row in rows for i, cell in enumerate(row) if cell.strip()}
+    filled = [row for row in rows if any(c.strip() for c in row)]
+    if len(filled) >= 2 and len(columns) >= 2:
+        text = _sheet_text(DOCX_TABLE_LABEL.format(number=number), rows, name)
+        if text:
+            return [text]
+    blocks = []
+    for row in filled:
+        cells = [_flat(c) for c in row if c.strip()]
+        blocks.append(LAYOUT_CELL_SEPARATOR.join(dict.fromkeys(cells)))
+    return blocks
+
+
 def locate(article: Article, start: int, end: int) -> str:
-    """Where ``article.text[start:end]`` lies in its table: "row 5", "rows 5–6", and for a
-    workbook "sheet Exports, row 5"; "" for other formats or outside the rows."""
-    if article.kind not in TABLE_KINDS:
+    """Where ``article.text[start:end]`` lies in its table: "row 5", "rows 5–6", for a
+    workbook "sheet Exports, row 5", for a .docx "table 2, row 3"; "" for other formats and
+    outside the rows (a heading, a .docx's paragraphs)."""
+    if article.kind not in KINDS_WITH_TABLES:
         return ""
     text = article.text
     heading = None
@@ -118,9 +155,35 @@ def locate(article: Article, start: int, end: int) -> str:
         return ""
     header = int(heading.group("header"))
     first = header + text.count("\n", heading_line_end, start)
-    last = header + text.count("\n", heading_line_end, max(start, end - 1))
+    if first > int(heading.group("last")):  # past the table's rows: text after it
+        return ""
+    last = min(header + text.count("\n", heading_line_end, max(start, end - 1)), int(heading.group("last")))
     rows = f"row {first}" if first == last else f"rows {first}–{last}"
-    return rows if article.kind == "csv" else f"sheet {heading.group('sheet')}, {rows}"
+    if article.kind == "csv":
+        return rows
+    if article.kind == "docx":
+        return f"{heading.group('sheet').lower()}, {rows}"
+    return f"sheet {heading.group('sheet')}, {rows}"
+
+
+def table_spans(text: str) -> list[tuple[int, int]]:
+    """Where each table lies in ``text``: from its heading line to the end of its last row."""
+    spans = []
+    for heading in _HEADING.finditer(text):
+        end = heading.start()
+        for _line in range(int(heading.group("last")) - int(heading.group("header")) + 1):  # the heading, the rows
+            stop = text.find("\n", end)
+            end = len(text) if stop < 0 else stop + 1
+        spans.append((heading.start(), end))
+    return spans
+
+
+def in_rows(article: Article, start: int, end: int) -> bool:
+    """Whether ``[start, end)`` starts in a table's rows: any line of a table format, a row
+    of one of a .docx's tables."""
+    if article.kind in TABLE_KINDS:
+        return True
+    return article.kind in KINDS_WITH_TABLES and bool(locate(article, start, end))
 
 
 def _sheet_text(sheet: str, rows, name: str, size_before: int = 0) -> str:
@@ -203,11 +266,13 @@ def narrow_to_rows(passages: list, articles: dict, query: str) -> list:
     out, seen = [], set()
     for passage in passages:
         article = articles.get(passage.source)
-        if article is None or article.kind not in TABLE_KINDS or not wanted:
+        if article is None or article.kind not in KINDS_WITH_TABLES or not wanted:
             out.append(passage)
             continue
         best, best_hits = None, 0
         for start, end in _lines(article.text, passage.start, passage.end):
+            if not in_rows(article, start, end):  # a .docx's paragraphs are read as they are
+                continue
             hits = len(wanted.intersection(query_terms(article.text[start:end])))
             if hits > best_hits:
                 best, best_hits = (start, end), hits
@@ -249,7 +314,7 @@ def cell_answer(answer, articles: dict, question: str):
         return answer
     first = answer.citations[0]
     article = articles.get(first.source)
-    if article is None or article.kind not in TABLE_KINDS or first.answer_start is None:
+    if article is None or first.answer_start is None or not in_rows(article, first.answer_start, first.answer_end):
         return answer
     cell = _value_span(article.text, first.answer_start, first.answer_end, question)
     if cell is None or cell == (first.answer_start, first.answer_end):

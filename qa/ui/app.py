@@ -20,6 +20,7 @@ from qa.errors import QAError
 from qa.index.progress import EmbeddingProgress
 from qa.ui import chat as chat_turn
 from qa.ui import render
+from qa.ui.viewer import SourceViewer
 
 log = logging.getLogger(__name__)
 
@@ -78,6 +79,9 @@ CSS = """
 .qa-num { font-weight: 700; color: #2563eb; }
 .qa-related .qa-num { color: #6b7280; font-weight: 600; font-style: italic; }
 .qa-file { font-family: var(--font-mono); font-size: 0.78rem; }
+a.qa-open { color: inherit; text-decoration: underline dotted; text-underline-offset: 2px; }
+a.qa-open:hover { color: #2563eb; text-decoration-style: solid; }
+#qa-chat a.qa-marker { text-decoration: none; }
 .qa-title { font-weight: 600; margin: 0.25rem 0; line-height: 1.3; }
 .qa-passage { margin: 0.3rem 0 0; line-height: 1.5; white-space: pre-line; }
 .qa-context { color: var(--body-text-color-subdued); opacity: 0.7; }
@@ -349,7 +353,10 @@ def launch(engine, host: str = DEFAULT_HOST, port: int = DEFAULT_PORT, **kw) -> 
     kw.setdefault("footer_links", ["api"])
     kw.setdefault("ssr_mode", False)
     kw.setdefault("run_history", False)
+    # The pages that open a citation at its source (qa/ui/viewer.py), ahead of Gradio's own routes.
+    app_kwargs = dict(kw.pop("app_kwargs", None) or {})
+    app_kwargs["routes"] = [*SourceViewer(engine).routes(), *app_kwargs.get("routes", [])]
     demo.queue(default_concurrency_limit=ENGINE_CONCURRENCY, max_size=QUEUE_MAX_SIZE).launch(
-        server_name=host, server_port=port, share=False, **kw
+        server_name=host, server_port=port, share=False, app_kwargs=app_kwargs, **kw
     )
     return demo

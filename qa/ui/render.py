@@ -12,6 +12,7 @@ import re
 from typing import Iterable, Protocol
 
 from qa.results import Answer, Citation
+from qa.ui.viewer import view_link
 
 #: Characters of article text shown (dimmed) on each side of a cited passage.
 DEFAULT_CONTEXT_CHARS = 200
@@ -20,6 +21,7 @@ ABSTAIN_HEADLINE = "The articles don't say."
 EMPTY_SOURCES_HINT = "Ask a question: the passages that support the answer appear here."
 
 _MARKER = re.compile(r"\[(\d+)\]")
+_SUP_MARKER = re.compile(r"<sup>\[(\d+)\]</sup>")
 #: Markdown punctuation that could turn corpus text into formatting or links.
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_{}\[\]#+\-!|~>])")
 _PARAGRAPH_BREAK = re.compile(r"\n\s*\n")
@@ -107,6 +109,25 @@ def answer_message(answer: Answer) -> str:
         if answer.related:
             lines.append("_The closest passages are listed under Sources, as related passages, not evidence._")
         return "\n\n".join(lines)
+    return _link_markers(_answer_markdown(answer), answer.citations)
+
+
+def _link_markers(message: str, citations: list[Citation]) -> str:
+    """Each ``[n]`` marker of ``message`` a link that opens citation n at its source (a
+    marker is the only ``<sup>`` a message holds: the text around it is escaped)."""
+
+    def link(match: re.Match) -> str:
+        n = int(match.group(1))
+        if not 1 <= n <= len(citations):
+            return match.group(0)
+        c = citations[n - 1]
+        return (f'<a class="qa-marker" href="{escape_html(view_link(c))}" target="_blank" rel="noopener" '
+                f'title="{escape_html(open_hint(c))}">{match.group(0)}</a>')
+
+    return _SUP_MARKER.sub(link, message)
+
+
+def _answer_markdown(answer: Answer) -> str:
     kind = getattr(answer, "kind", "span")
     if kind in ("sentences", "summary"):
         return _paragraph_message(answer, kind)
@@ -206,7 +227,10 @@ def _card(citation: Citation, articles: dict[str, ArticleLike], label: str, *, r
     article = articles.get(citation.source)
     date = article.date if article is not None else None
     title = article.title if article is not None else ""
-    meta = f'<span class="qa-file">{escape_html(citation.source)}</span>'
+    meta = (
+        f'<a class="qa-file qa-open" href="{escape_html(view_link(citation))}" target="_blank" rel="noopener" '
+        f'title="{escape_html(open_hint(citation))}">{escape_html(citation.source)}</a>'
+    )
     if citation.pages:
         meta += f' <span class="qa-pages">{escape_html(citation.page_label)}</span>'
     if citation.location:  # a table's sheet and row
@@ -222,6 +246,13 @@ def _card(citation: Citation, articles: dict[str, ArticleLike], label: str, *, r
         f"{passage_html(citation, article, highlight=not related)}"
         "</article>"
     )
+
+
+def open_hint(citation: Citation) -> str:
+    """What following a citation's link shows (the link's tooltip)."""
+    if citation.pages:
+        return f"Open the document at {citation.page_label}, the passage highlighted"
+    return "Open the document's text at the passage, highlighted"
 
 
 def _by_source(articles: Iterable[ArticleLike]) -> dict[str, ArticleLike]:
