@@ -4,8 +4,8 @@ word with its line, paragraph and confidence.
 
 A page image comes from a PDF page without a text layer (rendered by pypdfium2 at
 `OCR_DPI`) or from an image file (.png, .jpg, .tif; each frame of a TIFF is a page). The
-page's text is built from the words as Tesseract groups them: words of a line joined by a
-space, lines by a line break, paragraphs by a blank line. That text is what the index
+page's text is built from the words as Tesseract groups them: the words of a paragraph
+joined by spaces (its line breaks are the page's layout), paragraphs by a blank line. That text is what the index
 stores and what citations are cut from, so a citation is byte-exact against it like any
 other document's.
 
@@ -39,6 +39,17 @@ from typing import Callable, Iterable, Sequence
 
 from qa.errors import DocumentError, OcrUnavailable
 
+#: Paragraphs of a page are separated as a plain-text article's.
+PARAGRAPH_BREAK = "\n\n"
+#: A line starts a paragraph when the distance from the line above is over this many times
+#: the page's usual line pitch (its median): paragraphs set apart by space; lines of one
+#: paragraph are 1.0 apart, the space between paragraphs is usually half a line or more.
+PARAGRAPH_GAP = 1.3
+#: ... or when the line above ends a sentence (`SENTENCE_ENDS`) and stops short of its
+#: block's right edge by more than this share of the block's width: a paragraph's last line.
+#: Lines inside a paragraph end within a long word's width of the edge (under 15 %).
+SHORT_LINE = 0.25
+SENTENCE_ENDS = frozenset(".!?:”\")'")
 #: Resolution pages are rendered at, and told to Tesseract: 300 DPI is what Tesseract's
 #: models are trained for (text 10-12 pt high is 40-50 px); lower loses small print,
 #: higher costs time without better words.
@@ -288,28 +299,53 @@ def mean_confidence(pages: Iterable[OcrPage]) -> float | None:
 
 
 def page_text(tsv: str) -> OcrPage:
-    """A page's text and mean word confidence from Tesseract's TSV: words of a line joined
-    by a space, lines by a line break, paragraphs and blocks by a blank line."""
+    """A page's text and mean word confidence from Tesseract's TSV: the words of a paragraph
+    joined by a space, paragraphs by a blank line. Tesseract finds paragraphs by their
+    indentation; a line is also taken to start one when the space above it is wider than
+    the block's usual line spacing (`PARAGRAPH_GAP`), or when the line before it ends a
+    sentence well short of the block's right edge (`SHORT_LINE`): headings, captions and
+    paragraphs set apart by space rather than indentation."""
     rows = csv.reader(io.StringIO(tsv), delimiter="\t", quoting=csv.QUOTE_NONE)
     header = next(rows, None)
     if header is None:
         return OcrPage("", 0, None)
     col = {h: i for i, h in enumerate(header)}
-    out: list[str] = []
-    confidences: list[float] = []
-    last = None
+    lines: dict[tuple, dict] = {}  # (block, paragraph, line) -> words, confidences and box
     for row in rows:
-        if len(row) < len(header) or row[col["level"]] != "5":
+        if len(row) < len(header) or row[col["level"]] != "5" or not row[col["text"]].strip():
             continue
-        word = row[col["text"]].strip()
-        if not word:
-            continue
-        key = (row[col["block_num"]], row[col["par_num"]], row[col["line_num"]])
-        if last is not None:
-            out.append("\n\n" if key[:2] != last[:2] else "\n" if key != last else " ")
-        out.append(word)
-        confidences.append(float(row[col["conf"]]))
-        last = key
+        key = tuple(int(row[col[k]]) for k in ("block_num", "par_num", "line_num"))
+        left, top, width, height = (int(row[col[k]]) for k in ("left", "top", "width", "height"))
+        line = lines.setdefault(key, {"words": [], "conf": [], "top": top, "left": left, "right": 0})
+        line["words"].append(row[col["text"]].strip())
+        line["conf"].append(float(row[col["conf"]]))
+        line["top"], line["left"] = min(line["top"], top), min(line["left"], left)
+        line["right"] = max(line["right"], left + width)
+    ordered = list(lines.items())
+    pitches = [b["top"] - a["top"] for (ka, a), (kb, b) in zip(ordered, ordered[1:]) if ka[0] == kb[0]]
+    pitch = statistics.median(pitches) if pitches else 0
+    left: dict[int, int] = {}
+    right: dict[int, int] = {}
+    for (block, _, _), line in ordered:
+        left[block] = min(left.get(block, line["left"]), line["left"])
+        right[block] = max(right.get(block, 0), line["right"])
+    out: list[str] = []
+    previous = None
+    for key, line in ordered:
+        if previous is not None:
+            (last_key, last) = previous
+            new_paragraph = (
+                key[:2] != last_key[:2]
+                or (pitch > 0 and line["top"] - last["top"] > PARAGRAPH_GAP * pitch)
+                or (last["words"][-1][-1] in SENTENCE_ENDS
+                    and right[key[0]] - last["right"] > SHORT_LINE * (right[key[0]] - left[key[0]]))
+            )
+            # A line break inside a paragraph is the page's layout, not the text's: a space,
+            # as in the document that was printed (and a sentence never breaks at a line end).
+            out.append(PARAGRAPH_BREAK if new_paragraph else " ")
+        out.append(" ".join(line["words"]))
+        previous = (key, line)
+    confidences = [c for line in lines.values() for c in line["conf"]]
     return OcrPage("".join(out), len(confidences), statistics.fmean(confidences) if confidences else None)
 
 
