@@ -271,7 +271,7 @@ def image_frames(name: str, data: bytes) -> list[PageImage]:
 
     from qa.corpus.bounds import parser_errors
 
-    with parser_errors(name, "image", "check the file, or save it again as PNG"):
+    with parser_errors(name, "PNG, JPEG or TIFF image", "check the file, or save it again as PNG"):
         image = Image.open(io.BytesIO(data))  # reads the header only
         check_pixels(name, image.width, image.height, "the image")
         frames = 1
@@ -375,7 +375,7 @@ def _grayscale(name: str, make: PageImage, page: int):
     """The page's image in 8-bit grayscale, with every library error as one line."""
     from qa.corpus.bounds import parser_errors
 
-    with parser_errors(name, f"image (page {page})"):
+    with parser_errors(name, f"page image (page {page})"):
         image = make()
         check_pixels(name, image.width, image.height, f"page {page}")
         return image if image.mode == "L" else image.convert("L")
