@@ -95,7 +95,7 @@ def write_scanned_pdf(path: Path, text: str, offset: int = 0) -> list[Line]:
     return lines
 
 
-def degraded(image, scale: float = 0.25, blur: float = 0.5, noise: float = 0.008, seed: int = 0):
+def degraded(image, scale: float = 0.22, blur: float = 0.5, noise: float = 0.01, seed: int = 0):
     """A bad copy of a page image: shrunk (a low-resolution scan), blurred, with salt and
     pepper noise, and enlarged back; deterministic (``seed``)."""
     from PIL import Image, ImageFilter

@@ -206,7 +206,7 @@ def test_a_pdf_of_a_text_page_and_a_scanned_page_cites_each_page(small_scans):
     engine = small_scans["engine"]
     pdf = next(a for a in engine.articles if a.source == "water.pdf")
     assert pdf.ocr_pages == (2,) and len(pdf.page_starts) == 2
-    assert "48 kilometres" in pdf.text[: pdf.page_starts[1]]  # page 1: its text layer
+    assert "old pipes" in pdf.text[: pdf.page_starts[1]]  # page 1: its text layer
     for question, expected, page in (
         ("How many kilometres of old pipes did the Porto water company replace?", "48", 1),
         ("How much water does the Gaia treatment plant filter a day?", "120,000", 2),
@@ -257,7 +257,8 @@ def test_a_poor_copy_is_read_but_flagged_as_low_confidence(tmp_path):
     poor = read_document("poor.png", (tmp_path / "poor.png").read_bytes())
     clean = read_document("clean.png", (tmp_path / "clean.png").read_bytes())
     print(f"\nmean word confidence: clean copy {clean.ocr_confidence}, poor copy {poor.ocr_confidence}")
-    # Both well inside their bands (measured: clean about 95, poor about 70).
+    # Both well inside their bands (measured: clean 95.6, poor 70.3; a copy shrunk to 0.25
+    # rather than 0.22 of its size read at 80, one at 0.20 at 66).
     assert clean.ocr_confidence >= LOW_OCR_CONFIDENCE + 5
     assert MIN_OCR_CONFIDENCE + 5 <= poor.ocr_confidence <= LOW_OCR_CONFIDENCE - 5
     assert is_low_confidence(poor) and not is_low_confidence(clean)
@@ -367,7 +368,7 @@ def test_without_tesseract_a_scan_is_left_out_saying_how_to_install_it_and_text_
         read_document("scan.pdf", (folder / "scan.pdf").read_bytes())
     assert isinstance(err.value, ConfigError)
     assert "Tesseract is not installed" in str(err.value) and "apt-get install tesseract-ocr" in str(err.value)
-    assert "48 kilometres" in read_document("report.pdf", (folder / "report.pdf").read_bytes()).text
+    assert "old pipes" in read_document("report.pdf", (folder / "report.pdf").read_bytes()).text
     with pytest.raises(OcrUnavailable):  # an upload is told at once
         CorpusFolder(tmp_path / "corpus").add("scan-2.pdf", (folder / "scan.pdf").read_bytes())
     built = engine_over(folder, tmp_path / "index", engine)

@@ -87,8 +87,8 @@ BLANK_PAGE_MIN_LEVEL = 200
 
 #: Mean word confidence (0-100) under which a document's OCR text is said to be unreliable
 #: (`qa index --status`, the chat's documents panel). Clean 300-DPI pages read at 92-96;
-#: a blurred, noisy copy of the same page read at 82 with a misread word in most lines
-#: (``tests/test_ocr.py`` makes both).
+#: shrunk, blurred, noisy copies of the same page read at 80-82 with a misread word in most
+#: lines, and at 60-70 with several (``tests/test_ocr.py`` makes such copies).
 LOW_OCR_CONFIDENCE = 85
 #: Under this mean confidence the words are mostly noise (a photograph, a page too damaged
 #: to read: such copies read at 25-35), and the document is left out.
