@@ -374,6 +374,9 @@ def test_without_tesseract_a_scan_is_left_out_saying_how_to_install_it_and_text_
     built = engine_over(folder, tmp_path / "index", engine)
     assert [a.source for a in built.articles] == ["report.pdf"]
     assert len(built.skipped) == 1 and "scan.pdf" in built.skipped[0] and "make ocr" in built.skipped[0]
+    monkeypatch.undo()  # Tesseract installed: the next start reads the scan, the folder unchanged
+    again = engine_over(folder, tmp_path / "index", engine)
+    assert [a.source for a in again.articles] == ["report.pdf", "scan.pdf"] and again.skipped == []
 
 
 def test_a_drawing_without_text_is_left_out_after_ocr(tmp_path):

@@ -108,6 +108,10 @@ class OcrPage:
 PageImage = Callable[[], "object"]
 
 
+def tesseract_installed() -> bool:
+    return shutil.which(TESSERACT_COMMAND) is not None
+
+
 def check_pixels(name: str, width: float, height: float, where: str, limit: int = MAX_OCR_PIXELS) -> None:
     """Refuse a page or image whose size is zero or over ``limit`` pixels, before it is decoded."""
     if width < 1 or height < 1:
