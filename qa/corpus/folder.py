@@ -34,7 +34,7 @@ from pathlib import Path, PurePosixPath
 
 from qa.corpus import furniture
 from qa.corpus.documents import Article
-from qa.corpus.formats import MAX_BYTES, check_document, kind_of, read_document, supported_suffixes
+from qa.corpus.formats import MAX_BYTES, check_document, kind_label, kind_of, read_document, supported_suffixes
 from qa.errors import CorpusError, DocumentError
 
 log = logging.getLogger("qa.corpus")
@@ -134,7 +134,7 @@ class CorpusFolder:
             try:
                 if size > MAX_BYTES[kind]:
                     raise DocumentError(
-                        f"{str(path)!r} is {size:,} bytes, over the {MAX_BYTES[kind]:,}-byte limit for a .{kind} "
+                        f"{str(path)!r} is {size:,} bytes, over the {MAX_BYTES[kind]:,}-byte limit for {kind_label(kind)} "
                         "document; split it into smaller documents."
                     )
                 digest = _sha256_of(path, stat)
@@ -315,7 +315,7 @@ def read_bounded(path: Path, limit: int, name: str, kind: str) -> bytes:
         raise DocumentError(f"{name!r} cannot be read ({err.strerror}); check its permissions.") from err
     if len(data) > limit:
         raise DocumentError(
-            f"{name!r} is over the {limit:,}-byte limit for a .{kind} document; split it into smaller documents."
+            f"{name!r} is over the {limit:,}-byte limit for {kind_label(kind)} document; split it into smaller documents."
         )
     return data
 

@@ -89,6 +89,11 @@ def kind_of(name: str) -> str | None:
     return SUFFIXES.get(PurePosixPath(name).suffix.lower())
 
 
+def kind_label(kind: str) -> str:
+    """How messages name a format: ".pdf", or "an image"."""
+    return "an image" if kind == "image" else f"a .{kind}"
+
+
 def supported_suffixes() -> list[str]:
     return sorted(SUFFIXES)
 
@@ -107,8 +112,7 @@ def read_document(source: str, data: bytes, *, path_for_messages: str | None = N
     limit = MAX_BYTES[kind]
     if len(data) > limit:
         raise DocumentError(
-            f"{name!r} is {len(data):,} bytes, over the {limit:,}-byte limit for a{'n' if kind == 'image' else ''} "
-            f"{'image' if kind == 'image' else '.' + kind} document; "
+            f"{name!r} is {len(data):,} bytes, over the {limit:,}-byte limit for {kind_label(kind)} document; "
             "split it into smaller documents."
         )
     if not data.strip():
