@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 7860
 
-.PHONY: setup chat chat-postgres test eval bench bench-stores index browser clean
+.PHONY: setup chat chat-postgres test eval bench bench-stores index browser ocr clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -22,10 +22,19 @@ browser:
 	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
 	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq chromium; }
 
-index: setup
+# Debian's Tesseract and its English data, for scanned PDFs and images (qa/corpus/ocr.py),
+# and the DejaVu fonts the OCR tests draw their scans with (tests/scanned_files.py).
+# Without Tesseract text documents still work; a scan is left out with a line saying to run this.
+ocr:
+	@command -v tesseract >/dev/null && [ -n "$$(tesseract --list-langs 2>/dev/null | grep -x eng)" ] \
+	  && [ -f /usr/share/fonts/truetype/dejavu/DejaVuSerif.ttf ] || { \
+	  SUDO=$$( [ "$$(id -u)" = 0 ] || echo sudo ); \
+	  $$SUDO apt-get update -qq && $$SUDO apt-get install -y -qq tesseract-ocr tesseract-ocr-eng fonts-dejavu-core; }
+
+index: setup ocr
 	$(BIN)/qa index
 
-chat: setup
+chat: setup ocr
 	$(BIN)/qa chat --host $(HOST) --port $(PORT)
 
 # The chat served from PostgreSQL (README "Serving many users"): a throw-away PostgreSQL 16 with
@@ -36,7 +45,7 @@ chat-postgres: setup
 	$(BIN)/python -m qa.stores.local_postgres -- \
 	  sh -c '$(BIN)/qa index && exec $(BIN)/qa chat --host $(HOST) --port $(PORT)'
 
-test: setup browser
+test: setup browser ocr
 	$(BIN)/python -m pytest
 
 eval: setup

@@ -185,7 +185,9 @@ def cmd_index(args: argparse.Namespace) -> int:
             f"{manifest['query_encoder']['kind']}."
         )
         _print_skipped(list(scan.skipped) + manifest.get("skipped", []))
-        _print_furniture(store.load())
+        index = store.load()
+        _print_furniture(index)
+        _print_ocr(index)
         return EXIT_OK
     from qa.index.embedding import load_embedder
 
@@ -220,6 +222,7 @@ def _build(settings, store, scan, embedder, reuse: bool = True, remote=None) -> 
     )
     _print_skipped(list(scan.skipped) + index.skipped)
     _print_furniture(index)
+    _print_ocr(index)
     if settings.store:
         _publish(index, settings.store)
 
@@ -274,6 +277,19 @@ def _print_furniture(index) -> None:
     for source, (pieces, chars) in dropped.items():
         if pieces:
             print(f"  {source}: {pieces} piece{'s' if pieces != 1 else ''}, {chars:,} characters")
+
+
+def _print_ocr(index) -> None:
+    """Per document read by OCR, its pages and mean word confidence; a low one is flagged."""
+    from qa.corpus.ocr import is_low_confidence, ocr_note
+
+    scanned = [a for a in sorted(index.articles.values(), key=lambda a: a.source) if a.ocr_pages]
+    if not scanned:
+        return
+    low = sum(1 for a in scanned if is_low_confidence(a))
+    print(f"Read by OCR: {_documents(len(scanned))}" + (f", {low} with low confidence." if low else "."))
+    for article in scanned:
+        print(f"  {article.source}: {'LOW CONFIDENCE: ' if is_low_confidence(article) else ''}{ocr_note(article)}")
 
 
 def _print_skipped(messages: list[str]) -> None:

@@ -24,6 +24,12 @@ class DocumentError(CorpusError):
     the message names the file and what to do; the rest of the corpus still loads."""
 
 
+class OcrUnavailable(DocumentError, ConfigError):
+    """A document needs OCR (a scan, an image) and Tesseract or its English data is not
+    installed: the message says how to install it. That document is left out; the rest of
+    the corpus, text PDFs included, is read without it."""
+
+
 class IndexUnavailable(QAError):
     """Base class of problems with the persisted index."""
 

@@ -4,6 +4,7 @@ pdf, docx), and what the corpus says about itself.
 - `documents`: the `Article` (text exactly as cited, date, pages, content hash).
 - `formats`: text out of each file format.
 - `bounds`: the limits that keep the work on one file bounded (bombs, floods, deep nesting).
+- `ocr`: scanned PDF pages and images read by Tesseract (rendering, options, confidence).
 - `folder`: a corpus folder: scanning, reading, adding and removing documents.
 - `description`: the chat's title, description and examples (``corpus.toml``).
 - `chunking`: sentences and chunks of a document, as character spans into its text.

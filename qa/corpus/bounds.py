@@ -51,8 +51,9 @@ def parser_errors(name: str, what: str, fix: str = "check the file") -> Iterator
 def _limit_errors() -> tuple[type[BaseException], ...]:
     """The errors a library raises when one of its own limits is reached."""
     import pypdf.errors
+    from PIL import Image
 
-    return (pypdf.errors.LimitReachedError, MemoryError)
+    return (pypdf.errors.LimitReachedError, Image.DecompressionBombError, MemoryError)
 
 
 #: A library's reason is cut to this many characters: the message stays one line.
@@ -277,14 +278,17 @@ class PdfBudget:
                     "split it into smaller documents."
                 )
 
-    def page(self, page) -> None:
-        """Count the content this page draws (its streams and the forms its resources hold)."""
-        self.content_bytes += sum(len(s.get_data()) for s in _page_streams(page))
+    def page(self, page) -> int:
+        """Count the content this page draws (its streams and the forms its resources hold);
+        returns this page's bytes."""
+        drawn = sum(len(s.get_data()) for s in _page_streams(page))
+        self.content_bytes += drawn
         if self.content_bytes > MAX_PDF_CONTENT_BYTES:
             raise DocumentError(
                 f"{self.name!r} draws over {MAX_PDF_CONTENT_BYTES:,} bytes of page content, more than "
                 "300 pages of text; it is a drawing or a malformed file: split it or export its text."
             )
+        return drawn
 
     def text(self, chars: int, max_chars: int) -> None:
         self.chars += chars

@@ -32,7 +32,7 @@ class Article:
     date: str | None
     #: Where the body starts (after a metadata header, if any).
     body_start: int
-    #: The format it was read from: "txt", "md", "html", "pdf", "docx".
+    #: The format it was read from: "txt", "md", "html", "pdf", "docx", "csv", "xlsx", "image".
     kind: str = "txt"
     #: For paged formats (PDF): where each page starts in ``text``, page 1 first.
     page_starts: tuple[int, ...] = ()
@@ -44,6 +44,11 @@ class Article:
     #: Page furniture (`qa.corpus.furniture`): ``(start, end, kind)`` spans that no sentence or
     #: chunk includes. None: not looked for yet (the chunker then applies the shipped rules).
     furniture: tuple[tuple[int, int, str], ...] | None = None
+    #: The pages (from 1) whose text was read by OCR (`qa.corpus.ocr`): a scanned PDF's
+    #: pages without a text layer, an image's frames; () when none was.
+    ocr_pages: tuple[int, ...] = ()
+    #: The mean confidence (0-100) of the words OCR read, when it read any.
+    ocr_confidence: float | None = None
 
     def __post_init__(self) -> None:
         if not self.sha256:

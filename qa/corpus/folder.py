@@ -34,7 +34,7 @@ from pathlib import Path, PurePosixPath
 
 from qa.corpus import furniture
 from qa.corpus.documents import Article
-from qa.corpus.formats import MAX_BYTES, kind_of, read_document, supported_suffixes
+from qa.corpus.formats import MAX_BYTES, check_document, kind_label, kind_of, read_document, supported_suffixes
 from qa.errors import CorpusError, DocumentError
 
 log = logging.getLogger("qa.corpus")
@@ -69,13 +69,14 @@ class SourceFile:
     #: The corpus folder: the file must still lie inside it when it is read.
     root: Path | None = None
 
-    def read(self) -> Article:
-        """Extract its text. Raises `DocumentError` naming the file and the fix."""
+    def read(self, ocr=None) -> Article:
+        """Extract its text. Raises `DocumentError` naming the file and the fix. ``ocr``
+        reads pages without a text layer (`qa.corpus.formats.read_document`)."""
         name = str(self.path)
         if self.root is not None:
             _check_inside(self.root, self.path, name)
         data = read_bounded(self.path, MAX_BYTES[self.kind], name, self.kind)
-        article = read_document(self.source, data, path_for_messages=name)
+        article = read_document(self.source, data, path_for_messages=name, ocr=ocr)
         return furniture.marked(article, furniture.rules_for(self.path.parents[len(PurePosixPath(self.source).parts) - 1]))
 
 
@@ -133,7 +134,7 @@ class CorpusFolder:
             try:
                 if size > MAX_BYTES[kind]:
                     raise DocumentError(
-                        f"{str(path)!r} is {size:,} bytes, over the {MAX_BYTES[kind]:,}-byte limit for a .{kind} "
+                        f"{str(path)!r} is {size:,} bytes, over the {MAX_BYTES[kind]:,}-byte limit for {kind_label(kind)} "
                         "document; split it into smaller documents."
                     )
                 digest = _sha256_of(path, stat)
@@ -209,7 +210,7 @@ class CorpusFolder:
         """
         self.check()
         name = _safe_name(name)
-        read_document(name, data)  # refuses what could not be indexed, with the reason
+        check_document(name, data)  # refuses what could not be indexed, with the reason
         digest = hashlib.sha256(data).hexdigest()
         for existing in self.scan().files:
             if existing.sha256 == digest:
@@ -314,7 +315,7 @@ def read_bounded(path: Path, limit: int, name: str, kind: str) -> bytes:
         raise DocumentError(f"{name!r} cannot be read ({err.strerror}); check its permissions.") from err
     if len(data) > limit:
         raise DocumentError(
-            f"{name!r} is over the {limit:,}-byte limit for a .{kind} document; split it into smaller documents."
+            f"{name!r} is over the {limit:,}-byte limit for {kind_label(kind)} document; split it into smaller documents."
         )
     return data
 

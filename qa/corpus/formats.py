@@ -10,7 +10,11 @@ the file's suffix. The libraries are the ones LlamaIndex's file readers wrap or 
   collects tags, navigation included). Its title and date are kept as metadata.
 - ``.pdf``: pypdf, page by page, so every citation can name its pages (LlamaIndex's
   ``PDFReader`` is pypdf too, one document per page; the corpus needs one text per file
-  with page offsets). Encrypted and image-only files are refused with the fix.
+  with page offsets). A page without a text layer (a scan) is read by OCR
+  (`qa.corpus.ocr`: rendered by pypdfium2, read by Tesseract), so a scanned PDF, or a
+  PDF of text pages and scanned ones, is cited by page like any other. Encrypted files
+  are refused with the fix.
+- ``.png``, ``.jpg``, ``.tif``: read by OCR (each page of a TIFF is a page).
 - ``.docx``: python-docx, paragraphs and tables in document order; a table's rows as a
   sheet's, each cell with its header (`qa.corpus.tables.docx_table_blocks`).
 
@@ -29,6 +33,17 @@ from typing import Callable
 
 from qa.corpus.bounds import PdfBudget, check_docx_archive, check_html_markup, parser_errors, pdf_configuration
 from qa.corpus.documents import Article, parse_article
+from qa.corpus.ocr import (
+    MIN_OCR_CONFIDENCE,
+    OcrPage,
+    PagesChecked,
+    Tesseract,
+    check_page_count,
+    check_pdf_images,
+    image_frames,
+    mean_confidence,
+    pdf_page_images,
+)
 from qa.corpus.tables import docx_table_blocks, read_csv, read_xlsx
 from qa.errors import DocumentError
 
@@ -47,11 +62,14 @@ MAX_BYTES = {
     "docx": 10_000_000,
     "csv": 5_000_000,
     "xlsx": 10_000_000,
+    # A page scanned at 300 DPI is 0.1-1 MB as PNG or JPEG, 1 MB as a bilevel TIFF.
+    "image": 20_000_000,
 }
 #: Largest extracted text (characters): about 300 pages of prose.
 MAX_TEXT_CHARS = 1_000_000
-#: A PDF whose pages yield fewer characters than this per page has no text layer worth
-#: citing (a scan): it needs OCR first.
+#: A PDF page that yields fewer characters than this has no text layer worth citing (a
+#: scan): when it draws anything, it is read by OCR; a whole PDF with fewer characters per
+#: page than this, after OCR, is refused.
 MIN_PDF_CHARS_PER_PAGE = 20
 #: Extracted HTML shorter than this is a menu or a placeholder ("Home", "Loading..."), which
 #: trafilatura's fallback returns when a page has no article; the shortest news brief is longer.
@@ -61,7 +79,10 @@ _SPACES = re.compile(r"[ \t\u00a0]+")
 _BLANK_LINES = re.compile(r"\n{3,}")
 
 #: Suffix (lower case) -> format name.
-SUFFIXES = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx", ".csv": "csv", ".xlsx": "xlsx"}
+SUFFIXES = {".txt": "txt", ".md": "md", ".markdown": "md", ".html": "html", ".htm": "html", ".pdf": "pdf", ".docx": "docx", ".csv": "csv", ".xlsx": "xlsx",
+            ".png": "image", ".jpg": "image", ".jpeg": "image", ".tif": "image", ".tiff": "image"}
+#: Formats that may need OCR: their readers take the OCR that reads their pages.
+OCR_KINDS = {"pdf", "image"}
 
 
 def kind_of(name: str) -> str | None:
@@ -69,12 +90,20 @@ def kind_of(name: str) -> str | None:
     return SUFFIXES.get(PurePosixPath(name).suffix.lower())
 
 
+def kind_label(kind: str) -> str:
+    """How messages name a format: ".pdf", or "an image"."""
+    return "an image" if kind == "image" else f"a .{kind}"
+
+
 def supported_suffixes() -> list[str]:
     return sorted(SUFFIXES)
 
 
-def read_document(source: str, data: bytes, *, path_for_messages: str | None = None) -> Article:
-    """The `Article` of one file's bytes. Raises `DocumentError` naming the file."""
+def read_document(source: str, data: bytes, *, path_for_messages: str | None = None, ocr=None) -> Article:
+    """The `Article` of one file's bytes. Raises `DocumentError` naming the file.
+
+    ``ocr`` reads pages without a text layer (`qa.corpus.ocr.Tesseract`, the default; give
+    one with ``on_page`` for progress, or `qa.corpus.ocr.PagesChecked` to check them only)."""
     name = path_for_messages or source
     kind = kind_of(source)
     if kind is None:
@@ -84,12 +113,17 @@ def read_document(source: str, data: bytes, *, path_for_messages: str | None = N
     limit = MAX_BYTES[kind]
     if len(data) > limit:
         raise DocumentError(
-            f"{name!r} is {len(data):,} bytes, over the {limit:,}-byte limit for a .{kind} document; "
+            f"{name!r} is {len(data):,} bytes, over the {limit:,}-byte limit for {kind_label(kind)} document; "
             "split it into smaller documents."
         )
     if not data.strip():
         raise DocumentError(f"{name!r} is empty; add its text or remove the file.")
-    article = _READERS[kind](source, data, name)
+    if kind in OCR_KINDS:
+        article = _READERS[kind](source, data, name, ocr=ocr if ocr is not None else Tesseract())
+        if article.ocr_pages and not getattr(ocr, "reads_text", True):
+            return article  # pages checked, not read: no text to check yet
+    else:
+        article = _READERS[kind](source, data, name)
     if len(article.text) > MAX_TEXT_CHARS:
         raise DocumentError(
             f"{name!r} holds {len(article.text):,} characters of text, over the {MAX_TEXT_CHARS:,} limit; "
@@ -98,6 +132,13 @@ def read_document(source: str, data: bytes, *, path_for_messages: str | None = N
     if not article.text[article.body_start :].strip():
         raise DocumentError(f"{name!r} holds no text to answer from; check the file or remove it.")
     return article
+
+
+def check_document(source: str, data: bytes) -> None:
+    """Refuse what could not be indexed, with the reason, without reading pages by OCR
+    (they are made and checked, and Tesseract looked for): what "Add documents" does
+    before saving a file, so that the build shows the OCR's progress."""
+    read_document(source, data, ocr=PagesChecked())
 
 
 def _sha(data: bytes) -> str:
@@ -151,7 +192,7 @@ def read_html(source: str, data: bytes, name: str) -> Article:
     )
 
 
-def read_pdf(source: str, data: bytes, name: str) -> Article:
+def read_pdf(source: str, data: bytes, name: str, ocr=None) -> Article:
     import pypdf
     from pypdf.errors import DependencyError
 
@@ -167,19 +208,67 @@ def read_pdf(source: str, data: bytes, name: str) -> Article:
         if not opened:
             raise DocumentError(f"{name!r} is password-protected; save an unprotected copy and add that instead.")
         budget.pages(pdf)
-        pages = []
-        for page in pdf.pages:
-            budget.page(page)
+        pages, scanned = [], []
+        for number, page in enumerate(pdf.pages, 1):
+            drawn = budget.page(page)
             pages.append(_clean_pdf_page(page.extract_text() or ""))
             budget.text(len(pages[-1]), MAX_TEXT_CHARS)
+            if len(pages[-1]) < MIN_PDF_CHARS_PER_PAGE and drawn:  # a scan, or a drawing: OCR reads it
+                scanned.append(number)
+                check_pdf_images(name, page, number)
         title = (pdf.metadata.title if pdf.metadata else None) or None
+    check_page_count(name, len(scanned), "no text layer on {:,} pages")
     if not pages:
         raise DocumentError(f"{name!r} has no pages; check the file.")
+    read: list[OcrPage] = []
+    if scanned:
+        images, close = pdf_page_images(name, data, scanned)
+        try:
+            read = ocr.read(name, images, scanned)
+        finally:
+            close()
+        if not ocr.reads_text:
+            return _paged_article(source, data, pages, "pdf", title, scanned, None)
+        read = [page if _legible(page) else OcrPage("", 0, None) for page in read]
+        for number, page in zip(scanned, read):
+            if page.text:
+                pages[number - 1] = page.text
+        budget.text(sum(len(p.text) for p in read), MAX_TEXT_CHARS)
     if sum(len(p) for p in pages) < MIN_PDF_CHARS_PER_PAGE * len(pages):
         raise DocumentError(
-            f"{name!r} has no text layer (a scanned or image-only PDF); run OCR on it "
-            "(for example ocrmypdf) and add the result."
+            f"{name!r} has no text layer, and OCR found no legible text on its pages (a drawing, a photograph, "
+            "or a scan too faint to read); export its text, or scan it again at 300 DPI."
+            if scanned else f"{name!r} has no text layer and its pages draw nothing; check the file."
         )
+    return _paged_article(source, data, pages, "pdf", title, [n for n, p in zip(scanned, read) if p.words],
+                          mean_confidence(read))
+
+
+def read_image(source: str, data: bytes, name: str, ocr=None) -> Article:
+    """An image file (.png, .jpg, .tif), read by OCR: one page per frame (a TIFF's pages)."""
+    frames = image_frames(name, data)
+    labels = list(range(1, len(frames) + 1))
+    read = ocr.read(name, frames, labels)
+    if not ocr.reads_text:
+        return _paged_article(source, data, [""] * len(read), "image", None, labels, None)
+    read = [page if _legible(page) else OcrPage("", 0, None) for page in read]
+    if sum(len(p.text) for p in read) < MIN_PDF_CHARS_PER_PAGE * len(read):
+        raise DocumentError(
+            f"{name!r}: OCR found no legible text in the image (a photograph, or a scan too faint or too small "
+            "to read); scan the page at 300 DPI, or remove the file."
+        )
+    return _paged_article(source, data, [p.text for p in read], "image", None,
+                          [n for n, p in zip(labels, read) if p.words], mean_confidence(read))
+
+
+def _legible(page: OcrPage) -> bool:
+    """Whether a page's OCR words are text rather than noise (`MIN_OCR_CONFIDENCE`)."""
+    return page.confidence is not None and page.confidence >= MIN_OCR_CONFIDENCE
+
+
+def _paged_article(source, data, pages, kind, title, ocr_pages, confidence) -> Article:
+    """One text of ``pages`` separated by `PAGE_BREAK`, with each page's offset (an image of
+    one page has none: its citations need no page)."""
     text, starts = "", []
     for page in pages:
         if text:
@@ -187,8 +276,10 @@ def read_pdf(source: str, data: bytes, name: str) -> Article:
         starts.append(len(text))
         text += page
     return Article(
-        source=source, text=text, date=None, body_start=0, kind="pdf", page_starts=tuple(starts),
+        source=source, text=text, date=None, body_start=0, kind=kind,
+        page_starts=tuple(starts) if kind == "pdf" or len(pages) > 1 else (),
         sha256=_sha(data), stated_title=title if isinstance(title, str) and title.strip() else None,
+        ocr_pages=tuple(ocr_pages), ocr_confidence=round(confidence, 1) if confidence is not None else None,
     )
 
 
@@ -230,4 +321,5 @@ _READERS: dict[str, Callable[[str, bytes, str], Article]] = {
     "docx": read_docx,
     "csv": read_csv,  # qa/corpus/tables.py
     "xlsx": read_xlsx,
+    "image": read_image,
 }

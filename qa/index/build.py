@@ -27,7 +27,8 @@ import numpy as np
 
 from qa.config import Settings
 from qa.corpus import Article
-from qa.errors import CorpusError, DocumentError, ModelError
+from qa.corpus.ocr import Tesseract
+from qa.errors import CorpusError, DocumentError, ModelError, OcrUnavailable
 from qa.index.corpus_index import Chunk, CorpusIndex, articles_by_name
 from qa.index.manifest import (
     BM25_DIR,
@@ -38,7 +39,7 @@ from qa.index.manifest import (
     expected_manifest,
 )
 from qa.index.encoder import OnnxEncoder
-from qa.index.progress import ProgressBar
+from qa.index.progress import PageProgress, ProgressBar
 from qa.index.reuse import Export, Part, Previous, link_tree
 from qa.lexical import build_bm25_from_ids, save_bm25
 from qa.vector_search import choose_index, new_index, prepare_for_search
@@ -81,9 +82,12 @@ def write_build(
     build_id = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     build_dir = index_dir / build_id
     tmp_dir = Path(tempfile.mkdtemp(prefix=".tmp-", dir=index_dir))
+    waiting_for_ocr: list[str] = []  # left out because Tesseract is missing: read once it is there
     try:
         if remote is None:
-            parts, skipped = _assemble(slots, {doc.source: _read(doc, settings, say) for doc in new})
+            parts, skipped = _assemble(
+                slots, {doc.source: _read(doc, settings, say, progress, waiting_for_ocr) for doc in new}
+            )
             fresh = [p for p in parts if p.vectors is None]
             probes = [t for p in fresh or parts for t in p.chunk_texts()][:EXPORT_PROBE_TEXTS]
             encoder, query_encoder, known = _document_encoder(model, export, tmp_dir / ENCODER_DIR, probes)
@@ -136,6 +140,7 @@ def write_build(
         "articles": sorted(p.article.source for p in parts),
         "documents": doc_entries,
         "skipped": skipped,
+        "waiting_for_ocr": waiting_for_ocr,
         "counts": {
             "chunks": len(chunks), "sentences": len(sentences),
             "documents_embedded": len(fresh), "documents_reused": len(parts) - len(fresh),
@@ -160,12 +165,21 @@ def write_build(
     return manifest, index, parts
 
 
-def _read(doc, settings: Settings, say) -> Part | str:
-    """A new document read, chunked and tokenized, or the message saying why it is left out."""
+def _read(doc, settings: Settings, say, progress: bool = False, waiting_for_ocr: list | None = None) -> Part | str:
+    """A new document read, chunked and tokenized, or the message saying why it is left out.
+    Pages read by OCR are reported as `qa.index.progress.EmbeddingProgress` (unit "pages"),
+    and shown as a bar when ``progress``; a document left out for want of Tesseract is added
+    to ``waiting_for_ocr``."""
     try:
-        article = doc if isinstance(doc, Article) else doc.read()
+        if isinstance(doc, Article):
+            article = doc
+        else:
+            with PageProgress(doc.source, show=progress, report=say) as pages:
+                article = doc.read(ocr=Tesseract(on_page=pages.on_page))
     except DocumentError as err:
         log.warning("Skipped a document: %s", err)
+        if isinstance(err, OcrUnavailable) and waiting_for_ocr is not None:
+            waiting_for_ocr.append(doc.source)
         return f"{doc.source}: {err}"
     say(f"Reading {doc.source}")
     return read_part(article, settings)

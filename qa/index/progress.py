@@ -1,9 +1,12 @@
 """How a build shows its progress: a terminal bar (tqdm) with a rate and an estimate, and
 the same figures as `EmbeddingProgress` events for a caller's ``report`` (the chat's "Add
-documents" shows them with ``gr.Progress``).
+documents" shows them with ``gr.Progress``). The embedding of passages reports so, and so
+does the OCR of a scanned document's pages (`task` says which).
 
 >>> str(EmbeddingProgress(done=120, total=328, rate=95.0))
 'Embedding passages: 120/328 (95 a second, about 2 s left)'
+>>> str(EmbeddingProgress(done=1, total=3, rate=0.25, unit="pages", task="OCR of scan.pdf,"))
+'OCR of scan.pdf, pages: 1/3 (4.0 s a page, about 8 s left)'
 """
 
 from __future__ import annotations
@@ -18,24 +21,28 @@ REPORT_EVERY_SECONDS = 0.5
 
 @dataclass(frozen=True)
 class EmbeddingProgress:
-    """How far the embedding of a build's new passages is."""
+    """How far the embedding of a build's new passages is (or another step's, `task`)."""
 
     done: int
     total: int
     #: Units a second so far (0 before the first batch is done).
     rate: float
-    #: What is counted: passages here, documents on a cluster.
+    #: What is counted: passages here, documents on a cluster, pages for OCR.
     unit: str = "passages"
+    #: What is being done, as the line starts.
+    task: str = "Embedding"
 
     @property
     def seconds_left(self) -> float | None:
         return (self.total - self.done) / self.rate if self.rate > 0 else None
 
     def __str__(self) -> str:
-        line = f"Embedding {self.unit}: {self.done}/{self.total}"
+        line = f"{self.task} {self.unit}: {self.done}/{self.total}"
         if self.seconds_left is None:
             return line
-        return f"{line} ({self.rate:.0f} a second, about {_duration(self.seconds_left)} left)"
+        # Under one a second (OCR reads a page in seconds) the time each takes reads better.
+        rate = f"{self.rate:.0f} a second" if self.rate >= 1 else f"{1 / self.rate:.1f} s a {self.unit.rstrip('s')}"
+        return f"{line} ({rate}, about {_duration(self.seconds_left)} left)"
 
 
 def _duration(seconds: float) -> str:
@@ -54,9 +61,10 @@ class ProgressBar:
     """
 
     def __init__(
-        self, total: int, show: bool, report: Callable[[object], None] | None = None, unit: str = "passages"
+        self, total: int, show: bool, report: Callable[[object], None] | None = None, unit: str = "passages",
+        task: str = "Embedding",
     ) -> None:
-        self.total, self.show, self.report, self.unit = total, show, report, unit
+        self.total, self.show, self.report, self.unit, self.task = total, show, report, unit, task
         self.done = 0
         self._bar = None
         self._started = self._reported = 0.0
@@ -64,11 +72,11 @@ class ProgressBar:
     def __enter__(self) -> "ProgressBar":
         from tqdm import tqdm
 
-        self._bar = tqdm(total=self.total, desc=f"Embedding {self.unit}", unit=self.unit.rstrip("s"),
+        self._bar = tqdm(total=self.total, desc=f"{self.task} {self.unit}", unit=self.unit.rstrip("s"),
                          disable=not self.show)
         self._started = time.perf_counter()
         if self.report is not None:
-            self.report(EmbeddingProgress(0, self.total, 0.0, self.unit))
+            self.report(EmbeddingProgress(0, self.total, 0.0, self.unit, self.task))
         return self
 
     def update(self, n: int) -> None:
@@ -78,7 +86,30 @@ class ProgressBar:
         if self.report is not None and (now - self._reported >= REPORT_EVERY_SECONDS or self.done == self.total):
             self._reported = now
             rate = self.done / max(now - self._started, 1e-9)
-            self.report(EmbeddingProgress(self.done, self.total, rate, self.unit))
+            self.report(EmbeddingProgress(self.done, self.total, rate, self.unit, self.task))
 
     def __exit__(self, *exc) -> None:
         self._bar.close()
+
+
+class PageProgress:
+    """The OCR of one document's pages as a `ProgressBar` (unit "pages"), opened when the
+    reader first says how many pages it reads: ``on_page(done, total)`` is what
+    `qa.corpus.ocr.Tesseract` calls. Nothing is shown for a document that needs no OCR."""
+
+    def __init__(self, source: str, show: bool, report: Callable[[object], None] | None = None) -> None:
+        self.source, self.show, self.report = source, show, report
+        self._bar: ProgressBar | None = None
+
+    def on_page(self, done: int, total: int) -> None:
+        if self._bar is None:
+            self._bar = ProgressBar(total, self.show, self.report, unit="pages", task=f"OCR of {self.source},").__enter__()
+        if done > self._bar.done:
+            self._bar.update(done - self._bar.done)
+
+    def __enter__(self) -> "PageProgress":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        if self._bar is not None:
+            self._bar.__exit__(*exc)

@@ -101,6 +101,8 @@ class Part:
             "body_start": article.body_start,
             "page_starts": list(article.page_starts),
             "stated_title": article.stated_title,
+            "ocr_pages": list(article.ocr_pages),
+            "ocr_confidence": article.ocr_confidence,
             "chunks": [list(span) for span in self.spans],
             "sentences": [[s.start, s.end] for s in self.sentences],
             "terms": self.terms,
@@ -120,7 +122,8 @@ def read_part(documents_dir: Path, source: str, entry: dict) -> Part:
     article = Article(
         source=source, text=record["text"], date=record["date"], body_start=record["body_start"],
         kind=record["kind"], page_starts=tuple(record["page_starts"]), sha256=entry["sha256"],
-        stated_title=record["stated_title"],
+        stated_title=record["stated_title"], ocr_pages=tuple(record.get("ocr_pages", ())),
+        ocr_confidence=record.get("ocr_confidence"),
     )
     spans = [tuple(span) for span in record["chunks"]]
     terms = record["terms"]

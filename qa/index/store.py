@@ -68,7 +68,8 @@ class IndexStore:
 
         Raises `IndexMissing` / `IndexCorrupt` when there is no readable manifest.
         """
-        return stale_reason(self.read_manifest(), self.settings, articles)
+        manifest = self.read_manifest()
+        return stale_reason(manifest, self.settings, articles) or _ocr_now_installed(manifest)
 
     def open(
         self,
@@ -290,3 +291,13 @@ class IndexStore:
                 yield
             finally:
                 fcntl.flock(handle, fcntl.LOCK_UN)
+
+
+def _ocr_now_installed(manifest: dict) -> str | None:
+    """Why an index whose build left scans out for want of Tesseract is stale once it is installed."""
+    from qa.corpus.ocr import tesseract_installed
+
+    waiting = manifest.get("waiting_for_ocr") or []
+    if waiting and tesseract_installed():
+        return f"Tesseract is installed now, and {len(waiting)} document(s) left out for want of it can be read"
+    return None

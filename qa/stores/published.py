@@ -38,6 +38,7 @@ def publish(index: CorpusIndex, store, report: Callable[[str], None] | None = No
         source: {
             "text": a.text, "sha256": a.sha256, "kind": a.kind, "date": a.date, "body_start": a.body_start,
             "page_starts": list(a.page_starts), "stated_title": a.stated_title,
+            "ocr_pages": list(a.ocr_pages), "ocr_confidence": a.ocr_confidence,
             "sentences": sentences.get(source, []),
         }
         for source, a in index.articles.items()
@@ -65,7 +66,8 @@ def read_index(store, settings: Settings) -> CorpusIndex:
         articles[source] = Article(
             source=source, text=record["text"], date=record["date"], body_start=record["body_start"],
             kind=record["kind"], page_starts=tuple(record["page_starts"]), sha256=record["sha256"],
-            stated_title=record["stated_title"],
+            stated_title=record["stated_title"], ocr_pages=tuple(record.get("ocr_pages", ())),
+            ocr_confidence=record.get("ocr_confidence"),
         )
         sentences.extend(Span(source, start, end) for start, end in record["sentences"])
     chunks = [Chunk(c.node_id, c.source, c.start, c.end) for c in stored.chunks]

@@ -82,6 +82,8 @@ CSS = """
 a.qa-open { color: inherit; text-decoration: underline dotted; text-underline-offset: 2px; }
 a.qa-open:hover { color: #2563eb; text-decoration-style: solid; }
 #qa-chat a.qa-marker { text-decoration: none; }
+.qa-ocr { font-family: var(--font); font-size: 0.75rem; opacity: 0.8; }
+.qa-ocr-low { color: #b45309; opacity: 1; font-weight: 600; }
 .qa-title { font-weight: 600; margin: 0.25rem 0; line-height: 1.3; }
 .qa-passage { margin: 0.3rem 0 0; line-height: 1.5; white-space: pre-line; }
 .qa-context { color: var(--body-text-color-subdued); opacity: 0.7; }
@@ -189,7 +191,8 @@ def create_app(engine, *, allow_changes: bool = True, watching: bool = False) ->
 
     def reindex(lines: list[str], progress: gr.Progress | None = None):
         """Bring the index up to date, yielding each step for the progress line; while passages
-        are embedded, ``progress`` shows a bar with the rate and an estimate (`EmbeddingProgress`)."""
+        are embedded (and pages read by OCR), ``progress`` shows a bar with the rate and an estimate
+        (`EmbeddingProgress`)."""
         steps: list[str] = []
         done = threading.Event()
         outcome: dict = {}
@@ -212,7 +215,7 @@ def create_app(engine, *, allow_changes: bool = True, watching: bool = False) ->
                 shown = len(steps)
                 step = steps[-1]
                 if isinstance(step, EmbeddingProgress) and progress is not None:
-                    progress((step.done, step.total), desc="Embedding passages", unit="passages")
+                    progress((step.done, step.total), desc=f"{step.task} {step.unit}", unit=step.unit)
                 yield corpus_views(render.progress_markdown([*lines, f"{step}..."]))
         if "error" in outcome:
             lines = [*lines, f"Indexing failed: {outcome['error']}"]

@@ -320,7 +320,7 @@ def about_html(
     )
     rows = "".join(
         "<tr>"
-        f'<td class="qa-file">{escape_html(a.source)}</td>'
+        f'<td class="qa-file">{escape_html(a.source)}{_ocr_label(a)}</td>'
         f"<td>{escape_html(a.date or '—')}</td>"
         f"<td>{escape_html(a.title)}</td>"
         f'<td class="qa-furniture">{escape_html(_furniture_label(furniture.get(a.source)))}</td>'
@@ -335,6 +335,17 @@ def about_html(
         '<table><thead><tr><th>File</th><th>Date</th><th>Title</th><th>Left out</th></tr></thead>'
         f"<tbody>{rows}</tbody></table>{left_out}</div>"
     )
+
+
+def _ocr_label(article) -> str:
+    """Under a file's name, when OCR read it: which pages, and a warning when its confidence is low."""
+    from qa.corpus.ocr import is_low_confidence, ocr_note
+
+    note = ocr_note(article)
+    if not note:
+        return ""
+    low = " qa-ocr-low" if is_low_confidence(article) else ""
+    return f'<br><span class="qa-ocr{low}">{escape_html(note[0].upper() + note[1:])}</span>'
 
 
 def _furniture_label(dropped: tuple[int, int] | None) -> str:
