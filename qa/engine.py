@@ -190,11 +190,13 @@ class QAEngine:
 
     def _reader_answerer(self, index):
         from qa.answering.answerer import ReaderAnswerer
+        from qa.corpus.tables import KINDS_WITH_TABLES
 
         reader = self._reader
         texts = {source: article.text for source, article in index.articles.items()}
+        tables = {source: article for source, article in index.articles.items() if article.kind in KINDS_WITH_TABLES}
         thresholds = self._answerer.thresholds if self._answerer is not None else reader_thresholds(reader)
-        return ReaderAnswerer(reader, texts, index.sentences, thresholds, embed=self._encoder.embed)
+        return ReaderAnswerer(reader, texts, index.sentences, thresholds, embed=self._encoder.embed, tables=tables)
 
     def _question_encoder(self, index):
         from qa.index.encoder import OnnxEncoder, SentenceTransformerEncoder
@@ -233,24 +235,23 @@ class QAEngine:
         Raises `qa.errors.BadQuestion` (a ValueError) for an empty or over-long question, and
         `qa.errors.BadScope` (a ValueError) for an unknown document, a bad date or an empty scope.
         """
-        from qa.corpus.tables import cell_answer
-
         text = clean_question(question)
         scope = Scope.of(sources, since, until)
         query = standalone_question(text, history)
         serving, passages = self._search(query, scope)
-        answer = cell_answer(serving.answerer.answer(text, passages, query=query), serving.index.articles, text)
+        answer = serving.answerer.answer(text, passages, query=query)
         return replace(_with_pages(answer, serving.index.articles), question=text, query=query)
 
     def passages(self, query: str) -> list:
         """The passages retrieved for ``query`` (`qa.answering.answerer.Passage`), best first:
-        what `ask` reads, for studies of the answerer (`training.ranking`)."""
-        return self._search(query)[1]
+        as `ask` reads them (a table's narrowed to its row), for studies of the answerer
+        (`training.ranking`)."""
+        serving, passages = self._search(query)
+        return serving.answerer.as_read(passages, query)
 
     def _search(self, query: str, scope: Scope | None = None) -> tuple["_Serving", list]:
         self.load()
         from qa.answering.answerer import Passage
-        from qa.corpus.tables import narrow_to_rows
 
         serving, encoder = self._serving, self._encoder  # one corpus for the whole question
         # Checked against the corpus before any work, so a bad name costs nothing.
@@ -264,8 +265,7 @@ class QAEngine:
             if scope is not None:
                 scoped = {"sources": scope.documents(serving.index.articles)}
             chunks = serving.retriever.retrieve(query, query_vector, **scoped)
-        passages = [Passage(c.source, c.start, c.end, c.score) for c in chunks]
-        return serving, narrow_to_rows(passages, serving.index.articles, query)
+        return serving, [Passage(c.source, c.start, c.end, c.score) for c in chunks]
 
     def _reload_database(self, stale: "_Serving") -> "_Serving":
         with self._load_lock:

@@ -108,6 +108,45 @@ def _check_exact_and_clean(engine, answer):
         assert any(s.end == c.end for s in sentences), "and ends on one"
 
 
+# -- the sentences an answer quotes, on text of another domain ------------------------
+
+_REPORT = (
+    "The software patch is valid only for Europe. Cars sold in the United States need more work "
+    "because of stricter rules on emissions. The company reports its results in March.\n\nAdvertisement\n\n"
+    "Its shares fell by a tenth."
+)
+
+
+def _report_answerer():
+    from qa.answering.answerer import ReaderAnswerer
+    from qa.corpus.chunking import Span
+
+    sentences = [
+        "The software patch is valid only for Europe.",
+        "Cars sold in the United States need more work because of stricter rules on emissions.",
+        "The company reports its results in March.",
+        "Its shares fell by a tenth.",
+    ]
+    spans = [Span("r.txt", _REPORT.index(t), _REPORT.index(t) + len(t)) for t in sentences]
+    return ReaderAnswerer(reader=None, texts={"r.txt": _REPORT}, sentences=spans), spans
+
+
+def test_a_neighbour_the_reader_also_chose_joins_the_answers_sentence():
+    from qa.answering.sentences import sentence_run
+
+    answerer, spans = _report_answerer()
+    first = spans[0]
+    assert sentence_run(answerer, "r.txt", first.start + 4, first.start + 12) == (first.start, first.end)
+    # The reader found a reading nearly as good in the next sentence: it is quoted too.
+    assert sentence_run(answerer, "r.txt", first.start + 4, first.start + 12, close=lambda k: k == 1) == (first.start, spans[1].end)
+    # ... unless the answer quotes it already, from another reading.
+    assert sentence_run(answerer, "r.txt", first.start + 4, first.start + 12, close=lambda k: k == 1, taken=lambda k: k == 1) == (first.start, first.end)
+    # Page furniture between two sentences keeps them apart.
+    third, last = spans[2], spans[3]
+    assert "Advertisement" in _REPORT[third.end : last.start]
+    assert sentence_run(answerer, "r.txt", third.start + 4, third.start + 10, close=lambda k: True) == (spans[1].start, third.end)
+
+
 def test_a_why_question_is_answered_with_cited_sentences(engine):
     answer = engine.ask("Why are relations between India and the United States strained?")
     assert answer.kind == SENTENCES and not answer.abstained

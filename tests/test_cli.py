@@ -191,3 +191,15 @@ def test_unknown_command_is_a_usage_error(capsys):
         main(["frobnicate"])
     assert exit_.value.code == 2
     assert "invalid choice" in capsys.readouterr().err
+
+
+def test_index_status_says_a_changed_furniture_pattern_makes_the_index_stale(capsys, tmp_path, small_seeds):
+    index = str(tmp_path / "index")
+    assert run(capsys, "index", str(small_seeds), "--index", index)[0] == EXIT_OK
+    (small_seeds / "corpus.toml").write_text('[furniture]\npatterns = ["Regional issues such as .*"]\n', encoding="utf-8")
+    code, _out, err = run(capsys, "index", "--status", "--corpus", str(small_seeds), "--index", index)
+    assert code == EXIT_ERROR
+    assert "is stale: the page furniture rules" in err and "corpus.toml" in err and "qa index" in err
+    code, out, _err = run(capsys, "index", str(small_seeds), "--index", index)
+    assert code == EXIT_OK and "(1 embedded, 0 unchanged)" in out, out  # read again: one more line left out
+    assert run(capsys, "index", "--status", "--corpus", str(small_seeds), "--index", index)[0] == EXIT_OK

@@ -130,6 +130,7 @@ def test_manifest_records_format_model_chunking_and_corpus_hash(pristine_index, 
     assert manifest["model"] == DEFAULT_MODEL
     assert manifest["chunking"] == {"max_chars": 600, "overlap_sentences": 1}
     assert manifest["corpus_hash"] == corpus_hash(articles)
+    assert set(manifest["ingestion"]) == {"furniture", "bm25_stopwords"}
     assert manifest["articles"] == [RECRUITED]
     assert manifest["dimension"] == 384
     assert set(manifest["counts"]) == {"chunks", "sentences", "documents_embedded", "documents_reused"}
@@ -239,6 +240,70 @@ def test_changed_chunk_settings_rebuild_with_the_new_chunking(index_copy, small_
     for chunk in index.chunks:
         inside = [s for s in index.sentences if chunk.start <= s.start and s.end <= chunk.end]
         assert chunk.end - chunk.start <= 300 or len(inside) == 1
+
+
+#: A whole line of the recruited article, made page furniture by a corpus.toml pattern.
+RECRUITED_LINE = "According to the external affairs ministry, 126 Indians were recruited"
+
+
+def test_a_changed_furniture_pattern_rereads_the_documents_and_drops_the_passage(tmp_path, small_seeds, embedder, embed_calls):
+    """The stored texts were split under the old rules: a changed corpus.toml pattern makes the
+    index stale, and the next (incremental) build reads every document again, embedding only
+    the one whose sentences changed; the line it now matches is in no sentence or chunk."""
+    seeds = tmp_path / "seeds"
+    shutil.copytree(small_seeds, seeds)
+    shutil.copy(SEEDS_DIR / "003_903cd1dc65ffebe3.txt", seeds)
+    (seeds / "corpus.toml").write_text('title = "Two reports"\n', encoding="utf-8")
+    settings = small_settings(seeds, tmp_path / "index")
+    store = IndexStore(settings.index_dir, settings)
+    store.open(load_corpus(seeds), lambda: embedder, progress=False)
+    embed_calls.clear()
+
+    def holding_the_line(index) -> list:
+        text = index.articles[RECRUITED].text
+        return [s for s in [*index.sentences, *index.chunks] if s.source == RECRUITED and RECRUITED_LINE in text[s.start : s.end]]
+
+    # A setting of the chat, not of the text: still up to date.
+    (seeds / "corpus.toml").write_text('title = "Two news reports"\n', encoding="utf-8")
+    assert IndexStore(settings.index_dir, settings).stale_reason(load_corpus(seeds)) is None
+
+    (seeds / "corpus.toml").write_text(
+        'title = "Two news reports"\n[furniture]\npatterns = ["According to the external affairs ministry, .*"]\n',
+        encoding="utf-8",
+    )
+    reason = IndexStore(settings.index_dir, settings).stale_reason(load_corpus(seeds))
+    assert reason is not None and "page furniture rules" in reason and "corpus.toml" in reason
+
+    # This store built the current index: it reuses the documents from memory.
+    index, status = store.open(load_corpus(seeds), lambda: embedder, progress=False)
+    assert status.startswith("rebuilt (the page furniture rules")
+    assert holding_the_line(index) == []
+    assert index.manifest["counts"]["documents_embedded"] == 1, "only the article whose sentences changed"
+    assert embed_calls == [len([c for c in index.chunks if c.source == RECRUITED])]
+    # Loaded afresh from disk, the new build serves the new sentences and is up to date.
+    loaded, status = IndexStore(settings.index_dir, settings).open(load_corpus(seeds), lambda: embedder, progress=False)
+    assert status == "loaded" and holding_the_line(loaded) == []
+    assert [p.name for p in (settings.index_dir / "documents").iterdir()] == [index.manifest["stored_documents_dir"].split("/")[-1]]
+
+    # The pattern taken out again: the line is back (a new store: the documents come from disk).
+    (seeds / "corpus.toml").write_text('title = "Two news reports"\n', encoding="utf-8")
+    index, status = IndexStore(settings.index_dir, settings).open(load_corpus(seeds), lambda: embedder, progress=False)
+    assert status.startswith("rebuilt (the page furniture rules") and len(holding_the_line(index)) >= 1
+    assert index.manifest["counts"]["documents_embedded"] == 1
+
+
+def test_an_index_without_ingestion_fingerprints_is_read_again_but_not_embedded_again(index_copy, small_seeds, embedder, embed_calls):
+    path = index_copy / MANIFEST_NAME
+    manifest = json.loads(path.read_text(encoding="utf-8"))
+    del manifest["ingestion"]
+    path.write_text(json.dumps(manifest), encoding="utf-8")
+    settings = small_settings(small_seeds, index_copy)
+    reason = IndexStore(index_copy, settings).stale_reason(load_corpus(small_seeds))
+    assert reason is not None and "no fingerprint" in reason
+    index, status = IndexStore(index_copy, settings).open(load_corpus(small_seeds), lambda: embedder, progress=False)
+    assert status.startswith("rebuilt (the index records no fingerprint")
+    assert embed_calls == [] and index.manifest["counts"]["documents_reused"] == 1
+    assert index.manifest["ingestion"] == IndexStore(index_copy, settings).read_manifest()["ingestion"]
 
 
 # -- corrupt ---------------------------------------------------------------------

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import bisect
 from dataclasses import dataclass, replace
-from typing import Sequence
+from typing import Mapping, Sequence
 
 from qa.answering import sentences as sentence_answers
 from qa.answering.checks import ArticleTerms, missing_terms, shares_no_word
@@ -24,8 +24,10 @@ from qa.answering.evidence import support, wanted
 from qa.answering.kinds import SENTENCES, SUMMARY, answer_kind
 from qa.answering.summary import Summarizer, word_vectors
 from qa.answering.reader import Reader, Span
+from qa.answering.tables import cell_answer, narrow_to_rows
 from qa.answering.values import comparable_figures, same_answer
 from qa.corpus.chunking import Span as TextSpan
+from qa.corpus.documents import Article
 from qa.results import Answer, Citation
 
 ABSTAIN_TEXT = "The articles don't say. I found no passage that answers this question."
@@ -108,18 +110,21 @@ class ReaderAnswerer:
 
     ``texts`` maps a source to its full text; ``sentences`` are the corpus's sentence spans
     (what a citation quotes); ``embed`` maps texts to vectors for summaries (the question
-    encoder's; without it, word-count vectors).
+    encoder's; without it, word-count vectors); ``tables`` maps the sources that hold tables
+    to their articles (one row a line, `qa.corpus.tables`).
 
     The kind of answer follows the question (`qa.answering.kinds`): a span or a list (this
     module), sentences (`qa.answering.sentences`) or a summary (`qa.answering.summary`).
+    Passages of a table are read row by row and answered with a cell (`qa.answering.tables`).
     """
 
     def __init__(
         self, reader: Reader, texts: dict[str, str], sentences: Sequence[TextSpan], thresholds: Thresholds | None = None,
-        embed=None,
+        embed=None, tables: Mapping[str, Article] | None = None,
     ) -> None:
         self.reader = reader
         self.texts = texts
+        self.tables = dict(tables or {})
         self.thresholds = thresholds or Thresholds()
         self._starts: dict[str, list[int]] = {}
         #: Each article's words and figures for the checks, built on first use.
@@ -135,6 +140,17 @@ class ReaderAnswerer:
     def answer(self, question: str, passages: Sequence[Passage], query: str | None = None) -> Answer:
         """The answer to ``question`` from ``passages`` (best first); ``query`` is what was
         searched for (the question with its follow-up context), when it differs."""
+        if not self.tables:
+            return self._answer_from(question, passages, query)
+        passages = self.as_read(passages, query or question)
+        return cell_answer(self._answer_from(question, passages, query), self.tables, question)
+
+    def as_read(self, passages: Sequence[Passage], query: str) -> list[Passage]:
+        """``passages`` as `answer` reads them for ``query``: a table's narrowed to its row
+        (`qa.answering.tables.narrow_to_rows`), the others as they are."""
+        return narrow_to_rows(list(passages), self.tables, query) if self.tables else list(passages)
+
+    def _answer_from(self, question: str, passages: Sequence[Passage], query: str | None) -> Answer:
         shown = [self._passage_citation(p) for p in passages]
         kind = answer_kind(question)
         if kind == SUMMARY:

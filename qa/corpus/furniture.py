@@ -26,6 +26,7 @@ from __future__ import annotations
 
 import bisect
 import functools
+import hashlib
 import json
 import logging
 import re
@@ -59,6 +60,19 @@ class Rules:
     pdf_min_pages: int
     #: The corpus's own patterns, as written (for messages and fingerprints).
     extra: tuple[str, ...] = field(default=())
+
+    @functools.cached_property
+    def fingerprint(self) -> str:
+        """A digest of every rule (the shipped ones and the corpus's patterns): an index
+        records it, and is rebuilt when it changes (`qa.index.manifest`), since the text it
+        stores was split under the rules it was built with."""
+        rules = [
+            [[label, p.pattern, p.flags] for label, p in self.lines],
+            [[p.pattern, p.flags] for p in self.posts],
+            [self.caption.pattern, self.caption.flags],
+            [self.heading_max_words, self.pdf_edge_lines, self.pdf_min_share, self.pdf_min_pages],
+        ]
+        return hashlib.sha256(json.dumps(rules, ensure_ascii=False).encode("utf-8")).hexdigest()[:16]
 
     def with_patterns(self, patterns: list[str], origin: str = "corpus.toml") -> "Rules":
         """These rules plus ``patterns`` (whole-line regular expressions); a pattern that is

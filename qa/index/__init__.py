@@ -12,7 +12,8 @@ Layout of the index directory::
       documents/<variant>/<sha256>.json  # each document's text as cited (extracted, for PDF/HTML/
                              # DOCX), its metadata, sentence and chunk spans and each chunk's BM25
                              # terms, named by the file's sha256; shared by the builds of one
-                             # format and chunking (the variant), so a build writes only new ones
+                             # format, chunking and ingestion rules (the variant), so a build
+                             # writes only new ones
 
 The index holds what retrieval needs and nothing about answering: an answerer that
 needs artifacts of its own builds and versions them itself.
@@ -23,8 +24,8 @@ directly), which is what lets a new process answer within about a second. LlamaI
 own retrievers open the same files (`qa.llamaindex_view`); ``tests/test_retrieve.py``
 checks that they rank exactly as the fast path does.
 
-Builds are incremental: a document whose file is unchanged (same sha256, same model and
-chunking) keeps its stored copy (text, spans and terms, untouched in ``documents/``)
+Builds are incremental: a document whose file is unchanged (same sha256, same model,
+chunking and ingestion rules: `qa.index.manifest.ingestion`) keeps its stored copy (text, spans and terms, untouched in ``documents/``)
 and its vectors (read back from the previous FAISS index, which stores them exactly);
 only new and changed documents are read, tokenized and embedded. The FAISS and BM25
 indexes are then rebuilt from all vectors and terms with numpy (`qa.lexical`), which

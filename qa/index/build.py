@@ -13,6 +13,7 @@ current build (the manifest write) is the store's step (`qa.index.store`).
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import logging
 import os
@@ -40,7 +41,7 @@ from qa.index.manifest import (
 )
 from qa.index.encoder import OnnxEncoder
 from qa.index.progress import PageProgress, ProgressBar
-from qa.index.reuse import Export, Part, Previous, link_tree
+from qa.index.reuse import Export, Part, Previous, link_tree, same_content
 from qa.lexical import build_bm25_from_ids, save_bm25
 from qa.vector_search import choose_index, new_index, prepare_for_search
 
@@ -77,7 +78,7 @@ def write_build(
     here, or by ``remote`` (a cluster) when given. ``say`` gets each step, and
     `EmbeddingProgress` while embedding here."""
     started = time.perf_counter()
-    slots = [previous.part(doc.sha256, doc.source) or doc for doc in documents]
+    slots = [_reusable(previous, doc, settings, say, remote is None) for doc in documents]
     new = [doc for doc in slots if not isinstance(doc, Part)]
     build_id = f"build-{time.strftime('%Y%m%d-%H%M%S')}-{uuid.uuid4().hex[:6]}"
     build_dir = index_dir / build_id
@@ -163,6 +164,24 @@ def write_build(
         skipped=skipped,
     )
     return manifest, index, parts
+
+
+def _reusable(previous: Previous, doc, settings: Settings, say, local: bool):
+    """What the build takes for ``doc``: the previous build's `Part` (with its vectors) when
+    the document is unchanged, else ``doc`` itself, to be read and embedded. When the ingestion
+    rules changed (``previous.reread``) an unchanged file is read again here and keeps its
+    vectors only if it splits as stored; otherwise the new reading (``local``: embedded here)
+    or ``doc`` (read and embedded on the cluster)."""
+    part = previous.part(doc.sha256, doc.source)
+    if part is None or not previous.reread:
+        return part or doc
+    fresh = _read(doc, settings, say)
+    if not isinstance(fresh, Part):
+        return doc  # read again in its turn, which reports why it is left out
+    if same_content(part, fresh):
+        # Stored again, under the new rules' folder (`IndexStore._documents_dir`).
+        return dataclasses.replace(part, stored_entry=None)
+    return fresh if local else doc
 
 
 def _read(doc, settings: Settings, say, progress: bool = False, waiting_for_ocr: list | None = None) -> Part | str:

@@ -9,6 +9,7 @@ checks every file against its entry before trusting it.
 from __future__ import annotations
 
 import contextlib
+import hashlib
 import json
 import os
 import tempfile
@@ -33,6 +34,13 @@ FAISS_FILE = f"{STORAGE_DIR}/default__vector_store.json"
 _CHECKSUM_BLOCK = 1 << 20
 
 
+#: What each `ingestion` fingerprint covers, for the message saying why an index is stale.
+INGESTION_RULES = {
+    "furniture": "the page furniture rules (qa/corpus/furniture_rules.json or the corpus.toml [furniture] patterns)",
+    "bm25_stopwords": "the BM25 stop words (qa/bm25_stopwords.json)",
+}
+
+
 def expected_manifest(settings: Settings, articles) -> dict:
     """The manifest fields that must match for a persisted index to be usable. ``articles``
     are the corpus's documents: `Article`s or scanned files (anything with source and sha256)."""
@@ -43,8 +51,28 @@ def expected_manifest(settings: Settings, articles) -> dict:
             "max_chars": settings.chunk_max_chars,
             "overlap_sentences": settings.chunk_overlap_sentences,
         },
+        "ingestion": ingestion(settings),
         "corpus_hash": corpus_hash(articles),
     }
+
+
+def ingestion(settings: Settings) -> dict:
+    """Fingerprints of the rules, kept as data, that shape what a build stores of each document
+    besides the code (the format version) and the chunking settings: the page furniture rules
+    of the corpus folder (shipped and its corpus.toml's: what is left out of the sentences and
+    chunks) and the BM25 stop words (each chunk's stored terms). When one changes, the next
+    build reads every document again (`qa.index.reuse.Previous`)."""
+    from qa.corpus.furniture import rules_for
+    from qa.lexical import STOPWORDS_FILE
+
+    return {
+        "furniture": rules_for(settings.seeds_dir).fingerprint,
+        "bm25_stopwords": _file_digest(STOPWORDS_FILE),
+    }
+
+
+def _file_digest(path: Path) -> str:
+    return hashlib.sha256(Path(path).read_bytes()).hexdigest()[:16]
 
 
 def read_manifest(index_dir: Path) -> dict:
@@ -64,8 +92,15 @@ def read_manifest(index_dir: Path) -> dict:
 def stale_reason(manifest: dict, settings: Settings, articles) -> str | None:
     """Why an index with ``manifest`` cannot serve ``articles`` with ``settings``, or None."""
     for key, value in expected_manifest(settings, articles).items():
-        if manifest.get(key) != value:
-            return f"{key} changed (index has {manifest.get(key)!r}, now {value!r})"
+        if manifest.get(key) == value:
+            continue
+        if key == "ingestion":
+            had = manifest.get(key) if isinstance(manifest.get(key), dict) else {}
+            if not had:
+                return "the index records no fingerprint of its ingestion rules (an older build), so every document is read again"
+            changed = [INGESTION_RULES.get(name, name) for name in value if had.get(name) != value[name]]
+            return f"{' and '.join(changed)} changed since it was built, so every document is read again"
+        return f"{key} changed (index has {manifest.get(key)!r}, now {value!r})"
     return None
 
 

@@ -143,13 +143,19 @@ class Snapshot:
 
 class Previous:
     """The previous build's reusable documents: from a `Snapshot` (trusted: checked when
-    loaded or written), or read from disk, each file checked against the manifest first."""
+    loaded or written), or read from disk, each file checked against the manifest first.
+
+    ``reread``: the ingestion rules changed since that build (`qa.index.manifest.ingestion`:
+    the page furniture rules, the stop words), so a document is reused only once it has been
+    read again and its sentences, chunks and terms come out as stored (`same_content`).
+    """
 
     def __init__(
         self, build_dir: Path | None, manifest: dict | None, parts: dict[str, Part], trusted: bool,
-        index_dir: Path | None = None,
+        index_dir: Path | None = None, reread: bool = False,
     ):
         self.build_dir, self.manifest, self._parts, self.trusted = build_dir, manifest, parts, trusted
+        self.reread = reread
         self._documents_dir = index_dir / str(manifest.get("stored_documents_dir", "")) if manifest else None
         self._by_sha = {e["sha256"]: (source, e) for source, e in (manifest or {}).get("documents", {}).items()}
         self._vectors = None
@@ -200,6 +206,16 @@ class Previous:
         if first + count > len(self._vectors):
             raise ValueError(f"rows {first}..{first + count} past the {len(self._vectors)} stored vectors")
         return self._vectors[first : first + count]
+
+
+def same_content(stored: Part, fresh: Part) -> bool:
+    """Whether a document read again splits as its stored copy does: the same sentences,
+    chunks and terms (so its stored vectors still fit)."""
+    return (
+        stored.spans == fresh.spans
+        and [(s.start, s.end) for s in stored.sentences] == [(s.start, s.end) for s in fresh.sentences]
+        and stored.terms == fresh.terms
+    )
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from qa.index.manifest import (
     MANIFEST_NAME,
     check_files,
     expected_manifest,
+    ingestion,
     read_manifest,
     stale_reason,
     write_atomically,
@@ -218,12 +219,12 @@ class IndexStore:
 
     @property
     def _documents_dir(self) -> Path:
-        """Where the documents' stored copies live, shared by every build of the same format
-        and chunking (a copy depends on nothing else): a build writes only new documents'
-        copies and the switch to it touches no unchanged one."""
+        """Where the documents' stored copies live, shared by every build of the same format,
+        chunking and ingestion rules (a copy depends on nothing else): a build writes only new
+        documents' copies and the switch to it touches no unchanged one."""
         lineage = expected_manifest(self.settings, [])
         variant = hashlib.sha256(
-            json.dumps([lineage["format_version"], lineage["chunking"]], sort_keys=True).encode()
+            json.dumps([lineage["format_version"], lineage["chunking"], lineage["ingestion"]], sort_keys=True).encode()
         ).hexdigest()[:12]
         return self.index_dir / DOCUMENTS_DIR / variant
 
@@ -247,12 +248,14 @@ class IndexStore:
         build_dir, manifest = self._reusable_build()
         if manifest is None:
             return Previous.none()
+        # Documents stored under other ingestion rules are read again before they are reused.
+        reread = manifest.get("ingestion") != ingestion(self.settings)
         snapshot = self._snapshot
         if snapshot is not None and snapshot.build_id == manifest["build"]:
-            previous = Previous(build_dir, manifest, snapshot.parts, trusted=True, index_dir=self.index_dir)
+            previous = Previous(build_dir, manifest, snapshot.parts, trusted=True, index_dir=self.index_dir, reread=reread)
             previous.vocabulary = snapshot.vocabulary
             return previous
-        return Previous(build_dir, manifest, {}, trusted=False, index_dir=self.index_dir)
+        return Previous(build_dir, manifest, {}, trusted=False, index_dir=self.index_dir, reread=reread)
 
     def _reusable_build(self) -> tuple[Path | None, dict | None]:
         """The current build and its manifest when its documents can be reused (same format,

@@ -21,7 +21,7 @@ from qa.lexical import query_terms
 #: Manifest fields copied into the database, so a stale or foreign database is detected
 #: as a stale or foreign index folder is.
 _MANIFEST_FIELDS = (
-    "format_version", "model", "chunking", "corpus_hash", "dimension", "articles", "documents",
+    "format_version", "model", "chunking", "ingestion", "corpus_hash", "dimension", "articles", "documents",
     "skipped", "counts", "built_at",
 )
 

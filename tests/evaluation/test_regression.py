@@ -73,11 +73,14 @@ def test_each_split_stays_above_its_floors(runs, suite, split):
 
 
 # Explain and summary questions (measured 2026-12-06 with the reader's exact integer arithmetic:
-# explain, a gold evidence sentence cited, dev 0.89 (8 of 9) / heldout 0.62 (5 of 8; 0.88 with the
-# saturated arithmetic before issue 19); summary key points dev 0.50 / heldout 0.38 against the
-# documents' first sentences' 0.18 / 0.14). Each floor is one question under its figure.
+# summary key points dev 0.50 / heldout 0.38 against the documents' first sentences' 0.18 / 0.14;
+# explain, a gold evidence sentence cited, dev 0.89 (8 of 9) / heldout 0.62 (5 of 8), and on
+# 2026-12-07, with a sentence answer widened to the neighbour the reader nearly chose and a
+# second reading within 10, dev 0.89 (8 of 9) / heldout 1.00 (8 of 8)). Each floor is one
+# question under its figure; heldout's two (6 of 8), since explain questions are being added to
+# both splits (12 each) and the new ones were not measured here.
 #: split -> the share of explain questions citing a whole gold evidence sentence, at least
-MIN_EXPLAIN_EVIDENCE = {"dev": 0.77, "heldout": 0.5}
+MIN_EXPLAIN_EVIDENCE = {"dev": 0.77, "heldout": 0.75}
 
 
 @pytest.mark.parametrize("split", ["dev", "heldout"])
