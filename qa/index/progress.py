@@ -17,6 +17,8 @@ from typing import Callable
 
 #: Reports to a caller's ``report`` are at most this often (the chat polls every 0.25 s).
 REPORT_EVERY_SECONDS = 0.5
+#: Below this many units a second, progress shows the seconds each takes instead of a rate.
+SLOW_RATE = 10
 
 
 @dataclass(frozen=True)
@@ -40,8 +42,9 @@ class EmbeddingProgress:
         line = f"{self.task} {self.unit}: {self.done}/{self.total}"
         if self.seconds_left is None:
             return line
-        # Under one a second (OCR reads a page in seconds) the time each takes reads better.
-        rate = f"{self.rate:.0f} a second" if self.rate >= 1 else f"{1 / self.rate:.1f} s a {self.unit.rstrip('s')}"
+        # Under ten a second (OCR reads a page in seconds) the time each takes reads better than
+        # a rounded rate ("1 a second" for anything from 0.5 to 1.5).
+        rate = f"{self.rate:.0f} a second" if self.rate >= SLOW_RATE else f"{1 / self.rate:.1f} s a {self.unit.rstrip('s')}"
         return f"{line} ({rate}, about {_duration(self.seconds_left)} left)"
 
 
