@@ -44,7 +44,7 @@ _BM25_PARAMS = "params.index.json"
 #: version, which ``BM25.load`` does not need).
 _BM25_PARAMETERS = {
     "k1": K1, "b": B, "delta": 0.5, "method": "lucene", "idf_method": "lucene",
-    "dtype": "float32", "int_dtype": "int32",
+    "dtype": "float32", "int_dtype": "int32", "backend": "numpy",
 }
 
 _quieted = False
