@@ -4,10 +4,11 @@ LlamaIndex's ``BM25Retriever`` tokenizes every chunk and has bm25s index the cor
 from scratch: 0.3 s per thousand chunks, most of it Python loops, paid again whenever
 one document is added. Here each chunk's terms are computed once (with the very
 tokenizer settings LlamaIndex uses), stored with its document, and the score matrix
-of the whole corpus is computed from them with numpy in milliseconds. The result is
-bm25s's own ``BM25`` object and on-disk format, so the question-time path and
-LlamaIndex's ``BM25Retriever`` load it unchanged; ``tests/test_lexical.py`` checks
-that the matrix equals the one LlamaIndex's retriever builds.
+of the whole corpus is computed from them with numpy in milliseconds. It is written in
+bm25s's on-disk format, so LlamaIndex's ``BM25Retriever`` loads it unchanged, and read
+back with numpy (`ScoreMatrix`); ``tests/test_lexical.py`` checks that the matrix equals
+the one LlamaIndex's retriever builds. Neither a build nor a question imports bm25s: it
+brings scipy.sparse (0.6 s of a new `qa index` process on 2 cores).
 
 >>> terms = chunk_terms(["Oil prices rose.", "India buys oil."])  # doctest: +SKIP
 >>> build_bm25(terms).get_scores(["oil"])                          # doctest: +SKIP
@@ -39,6 +40,12 @@ STOPWORDS_FILE = Path(__file__).with_name("bm25_stopwords.json")
 _BM25_FILES = {"data": "data.csc.index.npy", "indices": "indices.csc.index.npy", "indptr": "indptr.csc.index.npy"}
 _BM25_VOCAB = "vocab.index.json"
 _BM25_PARAMS = "params.index.json"
+#: What bm25s's ``BM25.save`` writes into ``params.index.json`` for such an index (less its
+#: version, which ``BM25.load`` does not need).
+_BM25_PARAMETERS = {
+    "k1": K1, "b": B, "delta": 0.5, "method": "lucene", "idf_method": "lucene",
+    "dtype": "float32", "int_dtype": "int32", "backend": "numpy",
+}
 
 _quieted = False
 _split = re.compile(BM25_TOKEN_PATTERN).findall
@@ -58,17 +65,16 @@ def _shared_stemmer():
 
 def chunk_terms(texts: list[str]) -> list[list[str]]:
     """Each text's BM25 terms, in order (lower-cased, English stop words removed, stemmed):
-    exactly what LlamaIndex's ``BM25Retriever`` indexes for it."""
+    exactly what LlamaIndex's ``BM25Retriever`` indexes for it (bm25s's ``tokenize``: the
+    same token pattern, stop words and stemmer), without importing bm25s."""
     if not texts:
         return []
-    import bm25s
-
-    quiet_bm25s()
-    with _stemmer_lock:
-        return bm25s.tokenize(
-            texts, stopwords=BM25_LANGUAGE, stemmer=_shared_stemmer(), token_pattern=BM25_TOKEN_PATTERN,
-            return_ids=False, show_progress=False,
-        )
+    stopwords = _english_stopwords()
+    words = [[w for w in _split(text.lower()) if w not in stopwords] for text in texts]
+    unique = list(dict.fromkeys(w for text in words for w in text))
+    with _stemmer_lock:  # each distinct word stemmed once, as bm25s does
+        stem_of = dict(zip(unique, _shared_stemmer().stemWords(unique)))
+    return [[stem_of[w] for w in text] for text in words]
 
 
 class Vocabulary:
@@ -97,23 +103,21 @@ class Vocabulary:
         return flat, np.fromiter(map(len, chunks), dtype=np.int64, count=len(chunks))
 
 
-def build_bm25(terms: list[list[str]]):
-    """bm25s's ``BM25`` over chunks with these ``terms`` (see `build_bm25_from_ids`)."""
+def build_bm25(terms: list[list[str]]) -> "ScoreMatrix":
+    """The BM25 matrix over chunks with these ``terms`` (see `build_bm25_from_ids`)."""
     vocabulary = Vocabulary()
     return build_bm25_from_ids(*vocabulary.encode(terms), vocabulary)
 
 
-def build_bm25_from_ids(ids: np.ndarray, lengths: np.ndarray, vocabulary: Vocabulary):
-    """bm25s's ``BM25`` (Lucene variant, k1 1.5, b 0.75) over chunks whose terms are ``ids``
-    (`Vocabulary.encode`: all chunks' term ids concatenated, and each chunk's length).
+def build_bm25_from_ids(ids: np.ndarray, lengths: np.ndarray, vocabulary: Vocabulary) -> "ScoreMatrix":
+    """The BM25 matrix (Lucene variant, k1 1.5, b 0.75) over chunks whose terms are ``ids``
+    (`Vocabulary.encode`: all chunks' term ids concatenated, and each chunk's length), as
+    bm25s's ``BM25.index`` computes and stores it.
 
-    Scores as bm25s's ``BM25.index`` computes them, vectorised: for each (chunk, term),
+    Scores, vectorised: for each (chunk, term),
     ``idf * tf / (tf + k1 * (1 - b + b * len / avg_len))`` with
     ``idf = log(1 + (N - df + 0.5) / (df + 0.5))``, stored column by column (CSC).
     """
-    import bm25s
-
-    quiet_bm25s()
     # Only the terms these chunks hold get a column, in vocabulary order (no sort needed).
     used = np.flatnonzero(np.bincount(ids, minlength=len(vocabulary.terms)))
     column_of = np.full(len(vocabulary.terms), -1, dtype=np.int64)
@@ -134,22 +138,25 @@ def build_bm25_from_ids(ids: np.ndarray, lengths: np.ndarray, vocabulary: Vocabu
     tfc = tf / (K1 * ((1 - B) + B * lengths[rows] / avg_len) + tf)
     indptr = np.zeros(n_vocab + 1, dtype=np.int64)
     np.cumsum(df, out=indptr[1:])
-    bm25 = bm25s.BM25(k1=K1, b=B, method="lucene")
-    bm25.scores = {
+    scores = {
         "data": (idf[columns] * tfc).astype(np.float32),
         "indices": rows.astype(np.int32),
         "indptr": indptr,
         "num_docs": n_docs,
     }
-    bm25.vocab_dict = vocab
-    bm25.unique_token_ids_set = set(vocab.values())
-    bm25.nonoccurrence_array = None  # only BM25L and BM25+ have one
-    return bm25
+    return ScoreMatrix(scores, vocab)
 
 
-def save_bm25(bm25, directory: Path) -> None:
-    """In bm25s's format (which LlamaIndex's ``BM25Retriever`` persists too)."""
-    bm25.save(str(directory), show_progress=False)
+def save_bm25(bm25: "ScoreMatrix", directory: Path) -> None:
+    """In bm25s's format (``BM25.save``, which LlamaIndex's ``BM25Retriever`` persists too):
+    the CSC arrays, the vocabulary and the parameters ``BM25.load`` reads."""
+    directory.mkdir(parents=True, exist_ok=True)
+    for name, file in _BM25_FILES.items():
+        np.save(directory / file, bm25.scores[name], allow_pickle=False)
+    vocab = json.dumps(bm25.vocab_dict, ensure_ascii=False, separators=(",", ":"))
+    (directory / _BM25_VOCAB).write_text(vocab, encoding="utf-8")
+    params = {**_BM25_PARAMETERS, "num_docs": int(bm25.scores["num_docs"])}
+    (directory / _BM25_PARAMS).write_text(json.dumps(params, indent=4), encoding="utf-8")
 
 
 def load_bm25(directory: Path):
@@ -161,9 +168,9 @@ def load_bm25(directory: Path):
 
 
 class ScoreMatrix:
-    """A saved bm25s index read with numpy alone, for question time: the same ``scores``,
-    ``vocab_dict`` and ``get_scores`` as bm25s's ``BM25`` (Lucene variant: a query's score
-    for a chunk is the sum of its terms' stored weights), without importing bm25s."""
+    """A BM25 matrix as a build makes it and a saved bm25s index read with numpy alone: the
+    same ``scores``, ``vocab_dict`` and ``get_scores`` as bm25s's ``BM25`` (Lucene variant: a
+    query's score for a chunk is the sum of its terms' stored weights), without importing bm25s."""
 
     def __init__(self, scores: dict, vocab_dict: dict[str, int]) -> None:
         self.scores = scores
@@ -195,14 +202,19 @@ def query_terms(query: str) -> list[str]:
     """A question's terms, exactly as LlamaIndex's ``BM25Retriever`` makes them with bm25s
     (lower-cased, split by its token pattern, bm25s's default English stop words dropped,
     stemmed), without importing bm25s."""
-    global _stopwords
-    if _stopwords is None:
-        _stopwords = frozenset(json.loads(STOPWORDS_FILE.read_text(encoding="utf-8"))["words"])
-    words = [w for w in _split(query.lower()) if w not in _stopwords]
+    stopwords = _english_stopwords()
+    words = [w for w in _split(query.lower()) if w not in stopwords]
     if not words:
         return []
     with _stemmer_lock:
         return _shared_stemmer().stemWords(words)
+
+
+def _english_stopwords() -> frozenset[str]:
+    global _stopwords
+    if _stopwords is None:
+        _stopwords = frozenset(json.loads(STOPWORDS_FILE.read_text(encoding="utf-8"))["words"])
+    return _stopwords
 
 
 def quiet_bm25s() -> None:
