@@ -11,7 +11,7 @@ import socket
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, LAUNCH_ARGS
+from browser_support import chromium
 
 pytestmark = pytest.mark.browser
 
@@ -38,15 +38,10 @@ def app_url(engine):
 
 @pytest.fixture(scope="module")
 def page(app_url):
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install it with `make browser` (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1000})
         page.goto(app_url)
         yield page
-        browser.close()
 
 
 def test_example_question_gets_answer_and_highlighted_source(page):

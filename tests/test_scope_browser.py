@@ -7,7 +7,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, LAUNCH_ARGS
+from browser_support import chromium
 
 pytestmark = pytest.mark.browser
 
@@ -18,16 +18,11 @@ REPLY_TIMEOUT_MS = 60_000
 
 @pytest.fixture(scope="module")
 def page(engine, serve_app):
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install it with `make browser` (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
     url = serve_app(engine)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1100})
         page.goto(url)
         yield page
-        browser.close()
 
 
 def test_a_document_chosen_in_the_scope_panel_is_the_only_source(page, engine):

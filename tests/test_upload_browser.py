@@ -12,7 +12,7 @@ import shutil
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM
+from browser_support import chromium
 from document_files import write_pdf
 
 from qa.config import Settings
@@ -24,7 +24,6 @@ pytestmark = pytest.mark.browser
 SEEDS_DIR = Path(__file__).resolve().parent.parent / "seeds"
 
 ARTIFACTS = Path(__file__).resolve().parent / "artifacts"
-LAUNCH_ARGS = ["--no-sandbox", "--disable-background-networking", "--disable-gpu", "--no-first-run"]
 #: Indexing a one-page PDF embeds a few passages; the first also loads the embedding model.
 INDEX_TIMEOUT_MS = 120_000
 REPLY_TIMEOUT_MS = 60_000
@@ -51,19 +50,14 @@ def pdf(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def page(corpus, tmp_path_factory, serve_app, engine):
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install it with `make browser` (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
     settings = Settings(seeds_dir=corpus, index_dir=tmp_path_factory.mktemp("upload-index"), reader_dir=engine.settings.reader_dir)
     own = QAEngine(settings, embedder=engine.embedder).load(progress=False)
     url = serve_app(own)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+    with chromium() as browser:
         page = browser.new_page(viewport={"width": 1400, "height": 1200})
         page.goto(url)
         page.wait_for_selector("#qa-header h1")
         yield page
-        browser.close()
 
 
 def ask(page, question: str) -> str:

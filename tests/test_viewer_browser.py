@@ -17,7 +17,7 @@ import unicodedata
 from pathlib import Path
 
 import pytest
-from browser_support import CHROMIUM, LAUNCH_ARGS
+from browser_support import chromium
 from document_files import write_pdf
 
 from qa.config import Settings
@@ -83,15 +83,10 @@ def own_engine(corpus, tmp_path_factory, engine):
 
 @pytest.fixture(scope="module")
 def browser(own_engine, serve_app):
-    if not CHROMIUM.exists():
-        pytest.skip(f"{CHROMIUM} is missing: install it with `make browser` (apt-get install chromium)")
-    sync_api = pytest.importorskip("playwright.sync_api", reason="playwright is not installed (pip install -e '.[test]')")
     url = serve_app(own_engine)
-    with sync_api.sync_playwright() as p:
-        browser = p.chromium.launch(executable_path=str(CHROMIUM), headless=True, args=LAUNCH_ARGS)
+    with chromium() as browser:
         context = browser.new_context(viewport={"width": 1400, "height": 1000})
         yield context, url
-        browser.close()
 
 
 def _ask(page, url: str, question: str):
