@@ -239,11 +239,13 @@ def _watch(settings, store, embedder, remote=None) -> None:
         _build(settings, store, scan, embedder, remote=remote)
         sys.stdout.flush()
 
-    print(f"Watching {settings.seeds_dir} for added, changed and removed documents (Ctrl+C to stop).", flush=True)
+    def ready() -> None:
+        print(f"Watching {settings.seeds_dir} for added, changed and removed documents (Ctrl+C to stop).", flush=True)
+
     watcher = FolderWatcher(settings.seeds_dir, rebuild, ignore=[settings.index_dir],
                             wanted=lambda name: kind_of(name) is not None)
     try:
-        watcher.run()
+        watcher.run(on_ready=ready)
     except KeyboardInterrupt:
         pass
 

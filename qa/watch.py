@@ -34,6 +34,10 @@ MAX_BATCH_MS = 3_000
 STABLE_S = 0.4
 #: A file still changing after this long is indexed as it is (the next change indexes it again).
 STABLE_MAX_WAIT_S = 60.0
+#: How often the watch wakes while nothing changes; its first wake says it is watching (`ready`).
+IDLE_WAKE_MS = 250
+#: How long `start` waits for the watch to be in place before returning anyway.
+READY_TIMEOUT_S = 30.0
 
 
 class FolderWatcher:
@@ -62,11 +66,16 @@ class FolderWatcher:
         self._thread: threading.Thread | None = None
         #: Batches handled so far (each one call of ``on_change``).
         self.batches = 0
+        #: Set once the operating system's watch is in place: a change from then on is seen.
+        self.ready = threading.Event()
 
-    def start(self) -> "FolderWatcher":
-        """Watch in a background thread; returns at once."""
+    def start(self, wait: bool = True) -> "FolderWatcher":
+        """Watch in a background thread; returns once the watch is in place (`ready`), or at once
+        when not ``wait``."""
         self._thread = threading.Thread(target=self.run, name="qa-watch", daemon=True)
         self._thread.start()
+        if wait:
+            self.ready.wait(READY_TIMEOUT_S)
         return self
 
     def stop(self, timeout: float = 5.0) -> None:
@@ -74,15 +83,28 @@ class FolderWatcher:
         if self._thread is not None:
             self._thread.join(timeout)
 
-    def run(self) -> None:
-        """Watch until `stop` (or Ctrl+C in the calling thread)."""
+    def run(self, on_ready: Callable[[], object] | None = None) -> None:
+        """Watch until `stop` (or Ctrl+C in the calling thread); ``on_ready()`` once the watch is
+        in place. A change made after `run` began but before the watch was in place (the
+        operating system's watch takes a moment to set up, longer on a busy machine) is
+        found by comparing the folder's listing then and now, and handled as a batch."""
         import watchfiles
 
+        before = self._listing()
         for changes in watchfiles.watch(
             self.folder, watch_filter=self._counts, debounce=self._max_batch_ms, step=self._quiet_ms,
-            stop_event=self._stop, raise_interrupt=False,
+            stop_event=self._stop, raise_interrupt=False, rust_timeout=IDLE_WAKE_MS, yield_on_timeout=True,
         ):
             paths = sorted({path for _change, path in changes})
+            if not self.ready.is_set():  # the first wake: the watch is in place
+                after = self._listing()
+                missed = {path for path in before.keys() | after.keys() if before.get(path) != after.get(path)}
+                paths = sorted(missed.union(paths))
+                self.ready.set()
+                if on_ready is not None:
+                    on_ready()
+            if not paths:
+                continue
             self._wait_until_stable(paths)
             if self._stop.is_set():
                 return
@@ -106,6 +128,21 @@ class FolderWatcher:
         if any(target == folder or folder in target.parents for folder in self._ignore):
             return False
         return self._wanted(target.name)
+
+    def _listing(self) -> dict[str, tuple[int, int]]:
+        """Size and modification time of every document under the folder that counts."""
+        found = {}
+        for root, folders, files in os.walk(self.folder):
+            folders[:] = [f for f in folders if not f.startswith(".")]
+            for name in files:
+                path = os.path.join(root, name)
+                if self._counts(None, path):
+                    try:
+                        stat = os.stat(path)
+                    except OSError:  # removed meanwhile
+                        continue
+                    found[path] = (stat.st_size, stat.st_mtime_ns)
+        return found
 
     def _wait_until_stable(self, paths: list[str]) -> None:
         """Until every path still there kept its size and modification time for `STABLE_S`."""

@@ -177,3 +177,27 @@ def test_qa_chat_watch_with_a_database_is_refused_in_one_line(capsys):
     assert main(["chat", "--watch", "--store", "postgresql://nobody@127.0.0.1:1/none"]) == 1
     err = capsys.readouterr().err
     assert "qa chat --watch watches a corpus folder" in err and err.count("\n") == 1
+
+
+def test_a_change_made_while_the_watch_was_being_set_up_is_not_missed(tmp_path):
+    """`run` compares the folder as it found it with the folder once the operating system's
+    watch is in place; here the file is made to look as if it arrived in between."""
+    (tmp_path / "late.txt").write_text("Arrived before the watch was in place.\n", encoding="utf-8")
+    calls: list[list[str]] = []
+    watcher = FolderWatcher(tmp_path, calls.append)
+    real_listing, first = watcher._listing, [True]
+
+    def listing():
+        if first:
+            first.pop()
+            return {}  # the folder as `run` first saw it: before the file came
+        return real_listing()
+
+    watcher._listing = listing
+    watcher.start()
+    try:
+        assert watcher.ready.is_set()
+        _until(lambda: calls, 30)
+    finally:
+        watcher.stop()
+    assert calls == [["late.txt"]]
