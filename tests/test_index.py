@@ -246,10 +246,11 @@ def test_changed_chunk_settings_rebuild_with_the_new_chunking(index_copy, small_
 RECRUITED_LINE = "According to the external affairs ministry, 126 Indians were recruited"
 
 
-def test_a_changed_furniture_pattern_rereads_the_documents_and_drops_the_passage(tmp_path, small_seeds, embedder, embed_calls):
+def test_a_changed_furniture_pattern_rereads_the_documents_and_drops_the_passage(tmp_path, small_seeds, embedder, embed_calls, monkeypatch):
     """The stored texts were split under the old rules: a changed corpus.toml pattern makes the
     index stale, and the next (incremental) build reads every document again, embedding only
-    the one whose sentences changed; the line it now matches is in no sentence or chunk."""
+    the one whose sentences changed; the line it now matches is in no sentence or chunk. The
+    files are not read again (a scan's OCR takes seconds a page): their stored texts are."""
     seeds = tmp_path / "seeds"
     shutil.copytree(small_seeds, seeds)
     shutil.copy(SEEDS_DIR / "003_903cd1dc65ffebe3.txt", seeds)
@@ -274,9 +275,15 @@ def test_a_changed_furniture_pattern_rereads_the_documents_and_drops_the_passage
     reason = IndexStore(settings.index_dir, settings).stale_reason(load_corpus(seeds))
     assert reason is not None and "page furniture rules" in reason and "corpus.toml" in reason
 
+    from qa.corpus.folder import CorpusFolder, SourceFile
+
+    files = CorpusFolder(seeds).scan(required=True).files  # as `qa index` gives them: read when needed
+    files_read, read = [], SourceFile.read
+    monkeypatch.setattr(SourceFile, "read", lambda self, *a, **k: files_read.append(self.source) or read(self, *a, **k))
     # This store built the current index: it reuses the documents from memory.
-    index, status = store.open(load_corpus(seeds), lambda: embedder, progress=False)
+    index, status = store.open(files, lambda: embedder, progress=False)
     assert status.startswith("rebuilt (the page furniture rules")
+    assert files_read == [], "the stored texts are split again, the files not read again"
     assert holding_the_line(index) == []
     assert index.manifest["counts"]["documents_embedded"] == 1, "only the article whose sentences changed"
     assert embed_calls == [len([c for c in index.chunks if c.source == RECRUITED])]

@@ -76,7 +76,12 @@ class SourceFile:
         if self.root is not None:
             _check_inside(self.root, self.path, name)
         data = read_bounded(self.path, MAX_BYTES[self.kind], name, self.kind)
-        article = read_document(self.source, data, path_for_messages=name, ocr=ocr)
+        return self.marked(read_document(self.source, data, path_for_messages=name, ocr=ocr))
+
+    def marked(self, article: Article) -> Article:
+        """``article`` (this file's text) with its page furniture found under the rules of the
+        corpus folder it lies in (`qa.corpus.furniture.rules_for`: the shipped rules and its
+        ``corpus.toml``)."""
         return furniture.marked(article, furniture.rules_for(self.path.parents[len(PurePosixPath(self.source).parts) - 1]))
 
 

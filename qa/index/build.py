@@ -169,13 +169,15 @@ def write_build(
 def _reusable(previous: Previous, doc, settings: Settings, say, local: bool):
     """What the build takes for ``doc``: the previous build's `Part` (with its vectors) when
     the document is unchanged, else ``doc`` itself, to be read and embedded. When the ingestion
-    rules changed (``previous.reread``) an unchanged file is read again here and keeps its
-    vectors only if it splits as stored; otherwise the new reading (``local``: embedded here)
-    or ``doc`` (read and embedded on the cluster)."""
+    rules changed (``previous.reread``) an unchanged file's stored text is marked and split
+    again under the new rules (the file itself is not read again: its text is the same, and a
+    scan's OCR takes seconds a page); it keeps its vectors only if it splits as stored;
+    otherwise the new reading (``local``: embedded here) or ``doc`` (read and embedded on the
+    cluster)."""
     part = previous.part(doc.sha256, doc.source)
     if part is None or not previous.reread:
         return part or doc
-    fresh = _read(doc, settings, say)
+    fresh = read_part(doc.marked(part.article), settings) if hasattr(doc, "marked") else _read(doc, settings, say)
     if not isinstance(fresh, Part):
         return doc  # read again in its turn, which reports why it is left out
     if same_content(part, fresh):
